@@ -1,0 +1,1 @@
+//! Tenuo v1 warrant authorizer.

@@ -1,0 +1,4 @@
+//! Project automation: `cargo xtask <command>`.
+fn main() -> anyhow::Result<()> {
+    Ok(())
+}
