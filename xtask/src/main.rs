@@ -1,4 +1,30 @@
-//! Project automation: `cargo xtask <command>`.
-fn main() -> anyhow::Result<()> {
-    Ok(())
+//! Project automation, run as `cargo xtask <command>`.
+//!
+//! - `demo`: build the `tenuo` CLI and walk through minting, attenuating,
+//!   signing a PoP and verifying allowed and denied calls.
+
+mod demo;
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    match args.next().as_deref() {
+        Some("demo") => demo::run(),
+        Some(other) => bail!("unknown command {other}\n\n{USAGE}"),
+        None => {
+            println!("{USAGE}");
+            Ok(())
+        }
+    }
+}
+
+const USAGE: &str = "usage: cargo xtask <command>\n\ncommands:\n  demo    walk through the tenuo CLI: mint, attenuate, sign a PoP, verify";
+
+/// The workspace root (the parent of this crate's directory).
+pub(crate) fn project_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }

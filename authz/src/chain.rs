@@ -1,0 +1,316 @@
+//! Chain verification: everything about a chain that does not depend on the
+//! clock, the trust set, the revocation list or the call, checked once.
+//!
+//! [`PreparedChain::new`] verifies signatures, links and shape and remembers the
+//! first failure with the stage it belongs to. [`crate::decision`] replays the
+//! stages in the reference's order, interleaving the checks that depend on the
+//! moment (trust, revocation, time), so a prepared chain can be cached and
+//! re-evaluated and still yield exactly the reason an uncached verification would.
+//!
+//! The reference's order, which decides the reason when several rules break:
+//! revocation, duplicate ids, trusted root, root shape, signatures, per-warrant
+//! time, links, then the call (tool, PoP, arguments).
+
+use std::collections::HashSet;
+
+use crate::constraint::ConstraintSet;
+use crate::crypto::PublicKey;
+use crate::deny::{ChainError, Denial, Unsupported};
+use crate::warrant::{Payload, Warrant, WarrantId, WarrantType};
+
+/// Extension naming approval gates, which this authorizer does not evaluate.
+pub const APPROVAL_GATES_EXTENSION: &str = "tenuo.approval_gates";
+
+/// Where in the reference's order a clock-independent failure sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Stage {
+    /// Duplicate ids: before the trust check.
+    Duplicates,
+    /// Root shape and signatures: after trust, before time.
+    Shape,
+    /// Links: after time.
+    Links,
+}
+
+/// The times of one warrant, for the checks that depend on `now`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Lifetime {
+    pub(crate) id: WarrantId,
+    pub(crate) issued_at: u64,
+    pub(crate) expires_at: u64,
+}
+
+/// A chain with its clock-independent verification done.
+#[derive(Debug, Clone)]
+pub struct PreparedChain {
+    warrants: Vec<Warrant>,
+    pub(crate) lifetimes: Vec<Lifetime>,
+    pub(crate) failure: Option<(Stage, Denial)>,
+    pub(crate) needs_approvals: Option<WarrantId>,
+}
+
+impl PreparedChain {
+    /// Verifies what can be verified once. `None` for an empty chain.
+    pub fn new(warrants: Vec<Warrant>) -> Option<Self> {
+        if warrants.is_empty() {
+            return None;
+        }
+        let lifetimes = warrants
+            .iter()
+            .map(|w| Lifetime {
+                id: w.payload().id,
+                issued_at: w.payload().issued_at,
+                expires_at: w.payload().expires_at,
+            })
+            .collect();
+        let failure = first_static_failure(&warrants);
+        let needs_approvals = warrants
+            .iter()
+            .find(|w| {
+                w.payload().required_approvers.is_some()
+                    || w.payload()
+                        .extensions
+                        .contains_key(APPROVAL_GATES_EXTENSION)
+            })
+            .map(|w| w.payload().id);
+        Some(Self {
+            warrants,
+            lifetimes,
+            failure,
+            needs_approvals,
+        })
+    }
+
+    /// The warrants, root first.
+    pub fn warrants(&self) -> &[Warrant] {
+        &self.warrants
+    }
+
+    /// The leaf (last) warrant.
+    pub fn leaf(&self) -> &Warrant {
+        // `new` refuses empty chains, so there is always a last warrant.
+        &self.warrants[self.warrants.len() - 1]
+    }
+
+    /// The root (first) warrant's issuer, which must be trusted.
+    pub fn root_issuer(&self) -> &PublicKey {
+        self.warrants[0].issuer()
+    }
+
+    /// Whether every clock-independent check passed.
+    pub fn is_sound(&self) -> bool {
+        self.failure.is_none()
+    }
+
+    /// The earliest expiry in the chain.
+    pub fn expires_at(&self) -> u64 {
+        self.lifetimes
+            .iter()
+            .map(|l| l.expires_at)
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// The constraints the leaf applies to `tool` (exact name, else `*`).
+    pub fn leaf_grant(&self, tool: &str) -> Option<&ConstraintSet> {
+        let leaf = self.leaf().payload();
+        if leaf.warrant_type != WarrantType::Execution {
+            return None;
+        }
+        leaf.tools.get(tool).or_else(|| leaf.tools.get("*"))
+    }
+}
+
+fn first_static_failure(chain: &[Warrant]) -> Option<(Stage, Denial)> {
+    if chain.len() > 1 {
+        let mut seen = HashSet::with_capacity(chain.len());
+        if let Some(dup) = chain.iter().find(|w| !seen.insert(w.payload().id)) {
+            return Some((
+                Stage::Duplicates,
+                ChainError::Duplicate(dup.payload().id).into(),
+            ));
+        }
+        let root = chain[0].payload();
+        if root.depth != 0 || root.parent_hash.is_some() {
+            let shape = ChainError::NotARoot {
+                depth: root.depth,
+                has_parent: root.parent_hash.is_some(),
+            };
+            return Some((Stage::Shape, shape.into()));
+        }
+    }
+    for (index, warrant) in chain.iter().enumerate() {
+        if warrant.verify_signature().is_err() {
+            return Some((
+                Stage::Shape,
+                Denial::SignatureInvalid {
+                    index,
+                    id: warrant.payload().id,
+                },
+            ));
+        }
+    }
+    for (index, pair) in chain.windows(2).enumerate() {
+        if let [parent, child] = pair {
+            if let Err(error) = check_link(parent, child, index + 1) {
+                return Some((Stage::Links, error.into()));
+            }
+        }
+    }
+    None
+}
+
+/// One parent-to-child link, in the reference's order.
+fn check_link(
+    parent_warrant: &Warrant,
+    child_warrant: &Warrant,
+    index: usize,
+) -> Result<(), ChainError> {
+    let parent = parent_warrant.payload();
+    let child = child_warrant.payload();
+    if child.issuer != parent.holder {
+        return Err(ChainError::IssuerNotParentHolder { index });
+    }
+    if child.parent_hash != Some(parent_warrant.payload_hash()) {
+        return Err(ChainError::ParentHash { index });
+    }
+    let parent_max = u32::from(parent.max_depth);
+    let child_max = u32::from(child.max_depth);
+    if child.depth != parent.depth.saturating_add(1) {
+        return Err(ChainError::Depth {
+            index,
+            depth: child.depth,
+            max_depth: parent.depth.saturating_add(1),
+        });
+    }
+    if child.depth > parent_max || child_max > parent_max {
+        return Err(ChainError::Depth {
+            index,
+            depth: child.depth.max(child_max),
+            max_depth: parent_max,
+        });
+    }
+    if child.depth > child_max {
+        return Err(ChainError::Depth {
+            index,
+            depth: child.depth,
+            max_depth: child_max,
+        });
+    }
+    if child.issued_at < parent.issued_at || child.expires_at > parent.expires_at {
+        return Err(ChainError::Lifetime { index });
+    }
+    match (parent.warrant_type, child.warrant_type) {
+        (WarrantType::Execution, WarrantType::Execution) => {
+            check_execution_link(parent, child, index)
+        }
+        (WarrantType::Issuer, WarrantType::Issuer) => check_issuer_link(parent, child, index),
+        (WarrantType::Issuer, WarrantType::Execution) => check_issuance(parent, child, index),
+        (WarrantType::Execution, WarrantType::Issuer) => Err(ChainError::TypeTransition {
+            index,
+            parent: parent.warrant_type,
+            child: child.warrant_type,
+        }),
+    }
+}
+
+fn clearance_raised(parent: &Payload, child: &Payload) -> bool {
+    matches!((parent.clearance, child.clearance), (Some(p), Some(c)) if c > p)
+}
+
+/// Execution to execution: every child tool narrows the parent's grant (or `*`).
+///
+/// Compatibility note: as in the reference, a child with no tools is not compared
+/// (it can authorize nothing), and a child may carry a clearance its parent lacks.
+fn check_execution_link(parent: &Payload, child: &Payload, index: usize) -> Result<(), ChainError> {
+    if !parent.tools.is_empty() && !child.tools.is_empty() {
+        for (tool, child_set) in &child.tools {
+            let parent_set = parent
+                .tools
+                .get(tool)
+                .or_else(|| parent.tools.get("*"))
+                .ok_or_else(|| ChainError::ToolWidened {
+                    index,
+                    tool: tool.clone(),
+                })?;
+            parent_set.check_attenuation(child_set).map_err(|source| {
+                ChainError::ConstraintWidened {
+                    index,
+                    tool: tool.clone(),
+                    source,
+                }
+            })?;
+        }
+    }
+    if clearance_raised(parent, child) {
+        return Err(ChainError::ClearanceRaised { index });
+    }
+    Ok(())
+}
+
+fn issuable(parent: &Payload, tool: &str) -> bool {
+    parent
+        .issuable_tools
+        .as_deref()
+        .unwrap_or_default()
+        .iter()
+        .any(|t| t == tool || t == "*")
+}
+
+/// Issuer to issuer: issuable tools and constraint bounds only narrow.
+fn check_issuer_link(parent: &Payload, child: &Payload, index: usize) -> Result<(), ChainError> {
+    if let (Some(_), Some(child_tools)) = (&parent.issuable_tools, &child.issuable_tools) {
+        if let Some(tool) = child_tools.iter().find(|t| !issuable(parent, t)) {
+            return Err(ChainError::ToolWidened {
+                index,
+                tool: tool.clone(),
+            });
+        }
+    }
+    if let (Some(parent_bounds), Some(child_bounds)) =
+        (&parent.constraint_bounds, &child.constraint_bounds)
+    {
+        parent_bounds
+            .check_attenuation(child_bounds)
+            .map_err(|source| ChainError::ConstraintWidened {
+                index,
+                tool: "constraint_bounds".into(),
+                source,
+            })?;
+    }
+    Ok(())
+}
+
+/// Issuer to execution: tools drawn from the issuable set, within the bounds, and
+/// never granted to the issuer warrant's own holder or issuer.
+fn check_issuance(parent: &Payload, child: &Payload, index: usize) -> Result<(), ChainError> {
+    if let Some(tool) = child.tools.keys().find(|t| !issuable(parent, t)) {
+        return Err(ChainError::ToolWidened {
+            index,
+            tool: tool.clone(),
+        });
+    }
+    if clearance_raised(parent, child) {
+        return Err(ChainError::ClearanceRaised { index });
+    }
+    if let Some(bounds) = &parent.constraint_bounds {
+        for (tool, set) in &child.tools {
+            bounds
+                .check_attenuation(set)
+                .map_err(|source| ChainError::ConstraintWidened {
+                    index,
+                    tool: tool.clone(),
+                    source,
+                })?;
+        }
+    }
+    if child.holder == parent.holder || child.holder == parent.issuer {
+        return Err(ChainError::SelfIssuance { index });
+    }
+    Ok(())
+}
+
+/// Approvals are not implemented: a chain that asks for them is refused.
+pub(crate) fn approvals_denial(id: WarrantId) -> Denial {
+    Unsupported::Approvals(id).into()
+}

@@ -1,0 +1,407 @@
+//! `Pattern` (wire type 2): glob matching with the exact semantics of the
+//! `glob` 0.3 crate's `Pattern::matches` under its default options, which is
+//! what the reference uses, plus the reference's prefix/suffix attenuation.
+//!
+//! Semantics (default `MatchOptions`: case-sensitive, `*` may cross `/`,
+//! leading dots not special):
+//! * anchored at both ends; compared per Unicode scalar value;
+//! * `?` matches any one character (including `/`);
+//! * `*` matches any sequence (including `/`);
+//! * `**` is only valid as a whole path component (`a/**/b`, `**/x`, `a/**`);
+//!   it resumes matching only at the start or right after a `/`;
+//!   `***` or a `**` touching other characters is a compile error;
+//! * `[abc]`, `[a-z]`, `[!abc]` are classes; a `]` right after `[` or `[!`
+//!   is a literal member; an unclosed `[` is a compile error; a lone `]` is
+//!   literal; there is no backslash escaping.
+//!
+//! The reference evaluates glob with a backtracking search that has an
+//! early-exit rule ("ran out of input, give up on this whole branch"). We
+//! compute the very same three-valued result with a bottom-up table instead,
+//! which is O(pattern × input) rather than exponential.
+//!
+//! # Compatibility note
+//! The reference does not validate the glob when decoding a warrant: an
+//! invalid pattern decodes fine and fails only when evaluated (an error,
+//! which denies). We compile once at decode time and keep the compile error
+//! to report on every evaluation, so decode acceptance is identical.
+
+use super::error::{AttenuationError, ConstraintBuildError, Mismatch};
+use super::value::ArgValue;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Class {
+    Single(char),
+    Range(char, char),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Char(char),
+    AnyChar,
+    AnySequence,
+    AnyRecursive,
+    Within(Vec<Class>),
+    Except(Vec<Class>),
+}
+
+/// Three-valued result of the reference's glob search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Match,
+    Sub,
+    Entire,
+}
+
+/// A compiled glob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Glob {
+    tokens: Vec<Token>,
+}
+
+const ERR_WILDCARDS: &str = "wildcards are either regular `*` or recursive `**`";
+const ERR_RECURSIVE: &str = "recursive wildcards must form a single path component";
+const ERR_RANGE: &str = "invalid range pattern";
+
+fn classes(chars: &[char]) -> Vec<Class> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        match (chars.get(i), chars.get(i + 1), chars.get(i + 2)) {
+            (Some(&a), Some('-'), Some(&b)) => {
+                out.push(Class::Range(a, b));
+                i += 3;
+            }
+            (Some(&a), _, _) => {
+                out.push(Class::Single(a));
+                i += 1;
+            }
+            (None, _, _) => break,
+        }
+    }
+    out
+}
+
+fn in_classes(classes: &[Class], c: char) -> bool {
+    classes.iter().any(|cl| match *cl {
+        Class::Single(s) => s == c,
+        Class::Range(lo, hi) => c >= lo && c <= hi,
+    })
+}
+
+impl Glob {
+    /// Compile a glob; errors are the `glob` crate's error messages.
+    pub fn compile(pattern: &str) -> Result<Self, &'static str> {
+        let chars: Vec<char> = pattern.chars().collect();
+        let mut tokens = Vec::new();
+        let mut i = 0;
+        while let Some(&c) = chars.get(i) {
+            match c {
+                '?' => {
+                    tokens.push(Token::AnyChar);
+                    i += 1;
+                }
+                '*' => {
+                    let start = i;
+                    while chars.get(i) == Some(&'*') {
+                        i += 1;
+                    }
+                    let count = i - start;
+                    if count > 2 {
+                        return Err(ERR_WILDCARDS);
+                    }
+                    if count == 1 {
+                        tokens.push(Token::AnySequence);
+                        continue;
+                    }
+                    let after_separator = start == 0 || chars.get(start - 1) == Some(&'/');
+                    if !after_separator {
+                        return Err(ERR_RECURSIVE);
+                    }
+                    if chars.get(i) == Some(&'/') {
+                        i += 1;
+                    } else if i != chars.len() {
+                        return Err(ERR_RECURSIVE);
+                    }
+                    // The reference collapses a `**` directly following another
+                    // only when at least two tokens precede it.
+                    let collapse = tokens.len() > 1 && tokens.last() == Some(&Token::AnyRecursive);
+                    if !collapse {
+                        tokens.push(Token::AnyRecursive);
+                    }
+                }
+                '[' => {
+                    let negated = chars.get(i + 1) == Some(&'!');
+                    if negated && i + 4 <= chars.len() {
+                        let close = chars
+                            .get(i + 3..)
+                            .and_then(|rest| rest.iter().position(|x| *x == ']'));
+                        if let (Some(j), Some(body)) =
+                            (close, close.and_then(|j| chars.get(i + 2..i + 3 + j)))
+                        {
+                            tokens.push(Token::Except(classes(body)));
+                            i += j + 4;
+                            continue;
+                        }
+                    } else if !negated && i + 3 <= chars.len() {
+                        let close = chars
+                            .get(i + 2..)
+                            .and_then(|rest| rest.iter().position(|x| *x == ']'));
+                        if let (Some(j), Some(body)) =
+                            (close, close.and_then(|j| chars.get(i + 1..i + 2 + j)))
+                        {
+                            tokens.push(Token::Within(classes(body)));
+                            i += j + 3;
+                            continue;
+                        }
+                    }
+                    return Err(ERR_RANGE);
+                }
+                other => {
+                    tokens.push(Token::Char(other));
+                    i += 1;
+                }
+            }
+        }
+        Ok(Glob { tokens })
+    }
+
+    /// Whether `input` matches, exactly as `glob::Pattern::matches` decides.
+    pub fn matches(&self, input: &str) -> bool {
+        let chars: Vec<char> = input.chars().collect();
+        let n = chars.len();
+        // next[p] = result of matching tokens[t+1..] from input position p.
+        // Start with the empty token suffix.
+        let mut next: Vec<Step> = (0..=n)
+            .map(|p| if p == n { Step::Match } else { Step::Sub })
+            .collect();
+        let mut cur: Vec<Step> = vec![Step::Sub; n + 1];
+        for token in self.tokens.iter().rev() {
+            match token {
+                Token::AnySequence | Token::AnyRecursive => {
+                    // First non-Sub among candidate resume points q >= p, where
+                    // candidates are p itself, then (for `**`) positions right
+                    // after a `/` and the end of input, or (for `*`) every q.
+                    let mut first_later = Step::Sub;
+                    for p in (0..=n).rev() {
+                        let here = next.get(p).copied().unwrap_or(Step::Sub);
+                        let value = if here == Step::Sub { first_later } else { here };
+                        if let Some(slot) = cur.get_mut(p) {
+                            *slot = value;
+                        }
+                        let eligible = match token {
+                            Token::AnySequence => true,
+                            _ => p == n || (p > 0 && chars.get(p - 1) == Some(&'/')),
+                        };
+                        if eligible && here != Step::Sub {
+                            first_later = here;
+                        }
+                    }
+                }
+                single => {
+                    for p in 0..=n {
+                        let value = match chars.get(p) {
+                            None => Step::Entire,
+                            Some(&c) => {
+                                let ok = match single {
+                                    Token::Char(t) => *t == c,
+                                    Token::AnyChar => true,
+                                    Token::Within(cl) => in_classes(cl, c),
+                                    Token::Except(cl) => !in_classes(cl, c),
+                                    Token::AnySequence | Token::AnyRecursive => false,
+                                };
+                                if ok {
+                                    next.get(p + 1).copied().unwrap_or(Step::Sub)
+                                } else {
+                                    Step::Sub
+                                }
+                            }
+                        };
+                        if let Some(slot) = cur.get_mut(p) {
+                            *slot = value;
+                        }
+                    }
+                }
+            }
+            std::mem::swap(&mut next, &mut cur);
+        }
+        next.first() == Some(&Step::Match)
+    }
+}
+
+/// A `Pattern` constraint: the source text plus its compiled glob (or the
+/// compile error, reported on evaluation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    source: String,
+    compiled: Result<Glob, &'static str>,
+}
+
+/// Shape of a pattern for attenuation: the reference only reasons about
+/// patterns with at most one `*` at an end.
+enum Shape<'a> {
+    Literal,
+    Prefix(&'a str),
+    Suffix(&'a str),
+    Complex,
+}
+
+impl Pattern {
+    /// Build, rejecting invalid globs.
+    pub fn new(pattern: &str) -> Result<Self, ConstraintBuildError> {
+        let p = Self::from_wire(pattern.to_owned());
+        match &p.compiled {
+            Ok(_) => Ok(p),
+            Err(reason) => Err(ConstraintBuildError::InvalidPattern {
+                pattern: pattern.to_owned(),
+                reason,
+            }),
+        }
+    }
+
+    /// Build from a decoded payload: never fails (see the module's
+    /// compatibility note).
+    pub(crate) fn from_wire(source: String) -> Self {
+        let compiled = Glob::compile(&source);
+        Pattern { source, compiled }
+    }
+
+    /// The pattern text.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    pub(crate) fn eval(&self, value: &ArgValue) -> Result<bool, Mismatch> {
+        let glob = self.glob()?;
+        Ok(match value {
+            ArgValue::String(s) => glob.matches(s),
+            _ => false,
+        })
+    }
+
+    pub(crate) fn glob(&self) -> Result<&Glob, Mismatch> {
+        self.compiled
+            .as_ref()
+            .map_err(|reason| Mismatch::InvalidConstraint {
+                reason: format!("invalid glob `{}`: {reason}", self.source),
+            })
+    }
+
+    fn shape(&self) -> Shape<'_> {
+        let s = self.source.as_str();
+        match s.matches('*').count() {
+            0 => Shape::Literal,
+            1 => {
+                if let Some(prefix) = s.strip_suffix('*') {
+                    Shape::Prefix(prefix)
+                } else if let Some(suffix) = s.strip_prefix('*') {
+                    Shape::Suffix(suffix)
+                } else {
+                    Shape::Complex
+                }
+            }
+            _ => Shape::Complex,
+        }
+    }
+
+    /// Pattern → Pattern attenuation, as the reference decides it.
+    ///
+    /// # Compatibility note
+    /// Only `*` is considered: `?` and `[...]` count as literal characters
+    /// here, so e.g. parent `a*` admits child `a?` (which is sound), but also
+    /// parent `?` (no `*`) admits only an identical child. A literal child
+    /// is compared textually against the parent's prefix/suffix, not glob-
+    /// matched.
+    pub(crate) fn attenuate(&self, child: &Pattern) -> Result<(), AttenuationError> {
+        if self.source == child.source {
+            return Ok(());
+        }
+        let ok = match (self.shape(), child.shape()) {
+            (Shape::Prefix(p), Shape::Prefix(c)) => c.starts_with(p),
+            (Shape::Prefix(p), Shape::Literal) => child.source.starts_with(p),
+            (Shape::Suffix(p), Shape::Suffix(c)) => c.ends_with(p),
+            (Shape::Suffix(p), Shape::Literal) => child.source.ends_with(p),
+            _ => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(AttenuationError::NotNarrower {
+                constraint: "Pattern",
+                detail: format!("`{}` does not narrow `{}`", child.source, self.source),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(p: &str, s: &str) -> bool {
+        Glob::compile(p).map(|g| g.matches(s)).unwrap_or(false)
+    }
+
+    #[test]
+    fn star_crosses_slash_and_is_anchored() {
+        assert!(m("/data/*", "/data/a/b"));
+        assert!(m("staging-*", "staging-"));
+        assert!(!m("staging-*", "xstaging-a"));
+        assert!(!m("abc", "abcd"));
+        assert!(m("*", ""));
+    }
+
+    #[test]
+    fn question_and_classes() {
+        assert!(m("c?t", "cat"));
+        assert!(m("?", "/"));
+        assert!(m("k[!e]tteh", "kitteh"));
+        assert!(!m("k[!e]tteh", "ketteh"));
+        assert!(m("[a-c]", "b"));
+        assert!(m("[]]", "]"));
+        assert!(m("[!]]", "a"));
+        assert!(m("a]", "a]"));
+        assert!(!m("A", "a"));
+    }
+
+    #[test]
+    fn recursive_wildcard() {
+        assert!(m("a/**/b", "a/x/y/b"));
+        assert!(m("a/**/b", "a/b"));
+        assert!(m("**/x", "x"));
+        assert!(m("**/x", "a/x"));
+        assert!(!m("**/x", "ax"));
+        assert!(m("a/**", "a/b/c"));
+    }
+
+    #[test]
+    fn compile_errors() {
+        assert!(Glob::compile("***").is_err());
+        assert!(Glob::compile("a**").is_err());
+        assert!(Glob::compile("**a").is_err());
+        assert!(Glob::compile("[").is_err());
+        assert!(Glob::compile("[ab").is_err());
+        assert!(Glob::compile("[!]").is_err());
+        assert!(Glob::compile("[]").is_err());
+    }
+
+    #[test]
+    fn attenuation_prefix_suffix() {
+        let p = |s: &str| Pattern::from_wire(s.into());
+        assert!(p("staging-*").attenuate(&p("staging-web-*")).is_ok());
+        assert!(p("staging-*").attenuate(&p("staging-web")).is_ok());
+        assert!(p("*-safe").attenuate(&p("*-extra-safe")).is_ok());
+        assert!(p("*-safe").attenuate(&p("*")).is_err());
+        assert!(p("a*b").attenuate(&p("a*b")).is_ok());
+        assert!(p("a*b").attenuate(&p("axb")).is_err());
+        assert!(p("staging-*").attenuate(&p("*-safe")).is_err());
+    }
+
+    #[test]
+    fn invalid_pattern_errors_on_eval() {
+        let p = Pattern::from_wire("[".into());
+        assert!(matches!(
+            p.eval(&ArgValue::Integer(1)),
+            Err(Mismatch::InvalidConstraint { .. })
+        ));
+    }
+}

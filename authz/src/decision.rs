@@ -1,0 +1,239 @@
+//! The decision: a pure function of (chain, trusted issuers, revocations, policy,
+//! tool, arguments, PoP, now) that allows, or denies with a §2 reason.
+//!
+//! ```
+//! use tenuo_authz::{decision::{authorize, Call, Policy, TrustedIssuers}, mint::Issue,
+//!     constraint::{ArgValue, Constraint, ConstraintSet}, crypto::SigningKey, pop::{sign_pop, Args}, DenyReason};
+//!
+//! let control_plane = SigningKey::from_bytes(&[1; 32]);
+//! let agent = SigningKey::from_bytes(&[2; 32]);
+//! let now = 1_800_000_000;
+//! let mut only_data = ConstraintSet::new();
+//! only_data.insert("path", Constraint::pattern("/data/*").unwrap());
+//! let warrant = Issue::execution(agent.public_key())
+//!     .tool("read_file", only_data)
+//!     .sign(&control_plane, now as u64)
+//!     .unwrap();
+//!
+//! let trusted = TrustedIssuers::new([control_plane.public_key()]);
+//! let mut args = Args::new();
+//! args.insert("path".into(), ArgValue::String("/data/report.csv".into()));
+//! let pop = sign_pop(&agent, warrant.id(), "read_file", &args, now);
+//! let call = Call { tool: "read_file", args: &args, pop: Some(&pop), now };
+//! let chain = [warrant];
+//! assert!(authorize(&chain, &trusted, &(), &Policy::default(), &call).is_ok());
+//!
+//! args.insert("path".into(), ArgValue::String("/etc/passwd".into()));
+//! let pop = sign_pop(&agent, chain[0].id(), "read_file", &args, now);
+//! let call = Call { tool: "read_file", args: &args, pop: Some(&pop), now };
+//! let denied = authorize(&chain, &trusted, &(), &Policy::default(), &call).unwrap_err();
+//! assert_eq!(denied.reason(), DenyReason::ConstraintViolation);
+//! ```
+
+use std::collections::HashSet;
+
+use crate::chain::{approvals_denial, PreparedChain, Stage};
+use crate::crypto::{PublicKey, Signature};
+use crate::deny::{Denial, TimeError};
+use crate::pop::{verify_pop, Args, PopWindows};
+use crate::warrant::{Warrant, WarrantId};
+
+/// Default tolerance for warrants issued slightly in the future, in seconds.
+pub const DEFAULT_CLOCK_TOLERANCE_SECS: u64 = 30;
+
+/// Tunables of a decision. The defaults equal the reference's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// How far in the future `issued_at` may be. Expiry itself is exact, as in the
+    /// reference: a warrant is expired from its `expires_at` second on.
+    pub clock_tolerance_secs: u64,
+    /// Which PoP windows are accepted.
+    pub pop_windows: PopWindows,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            clock_tolerance_secs: DEFAULT_CLOCK_TOLERANCE_SECS,
+            pop_windows: PopWindows::default(),
+        }
+    }
+}
+
+/// The set of root issuer keys a chain may start from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedIssuers(HashSet<PublicKey>);
+
+impl TrustedIssuers {
+    /// A set of keys.
+    pub fn new(keys: impl IntoIterator<Item = PublicKey>) -> Self {
+        Self(keys.into_iter().collect())
+    }
+
+    /// Whether `key` is trusted.
+    pub fn contains(&self, key: &PublicKey) -> bool {
+        self.0.contains(key)
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no key is trusted (every chain is then denied).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The keys, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &PublicKey> {
+        self.0.iter()
+    }
+}
+
+/// Answers whether a warrant id is revoked.
+pub trait Revocations {
+    /// Whether the warrant with this id is revoked.
+    fn is_revoked(&self, id: &WarrantId) -> bool;
+}
+
+/// No revocation list.
+impl Revocations for () {
+    fn is_revoked(&self, _: &WarrantId) -> bool {
+        false
+    }
+}
+
+impl Revocations for HashSet<WarrantId> {
+    fn is_revoked(&self, id: &WarrantId) -> bool {
+        self.contains(id)
+    }
+}
+
+/// One tool call to decide.
+#[derive(Debug, Clone, Copy)]
+pub struct Call<'a> {
+    /// The tool.
+    pub tool: &'a str,
+    /// Its arguments.
+    pub args: &'a Args,
+    /// The holder's PoP signature, if any.
+    pub pop: Option<&'a Signature>,
+    /// Unix seconds of the decision.
+    pub now: i64,
+}
+
+/// What an allowed call was allowed by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorized {
+    /// The leaf warrant's id.
+    pub warrant_id: WarrantId,
+    /// The tool called.
+    pub tool: String,
+    /// The leaf's holder, who signed the PoP.
+    pub holder: PublicKey,
+    /// The leaf's depth.
+    pub depth: u32,
+    /// Earliest expiry in the chain, Unix seconds.
+    pub expires_at: u64,
+    /// Seconds until that expiry.
+    pub ttl_remaining_secs: u64,
+}
+
+/// Decides a call against a chain (root first): verify, then authorize.
+pub fn authorize(
+    chain: &[Warrant],
+    trusted: &TrustedIssuers,
+    revocations: &dyn Revocations,
+    policy: &Policy,
+    call: &Call<'_>,
+) -> Result<Authorized, Denial> {
+    let prepared = PreparedChain::new(chain.to_vec()).ok_or(Denial::MissingWarrant)?;
+    decide(&prepared, trusted, revocations, policy, call)
+}
+
+/// Decides a call against a prepared chain. The same answer, reason included, as
+/// [`authorize`] on the same warrants.
+pub fn decide(
+    chain: &PreparedChain,
+    trusted: &TrustedIssuers,
+    revocations: &dyn Revocations,
+    policy: &Policy,
+    call: &Call<'_>,
+) -> Result<Authorized, Denial> {
+    check_chain_at(chain, trusted, revocations, policy, call.now)?;
+    let grant = chain
+        .leaf_grant(call.tool)
+        .ok_or_else(|| Denial::ToolNotInWarrant {
+            tool: call.tool.to_owned(),
+            id: chain.leaf().payload().id,
+        })?;
+    let leaf = chain.leaf().payload();
+    verify_pop(
+        &leaf.holder,
+        &leaf.id,
+        call.tool,
+        call.args,
+        call.pop,
+        call.now,
+        policy.pop_windows,
+    )?;
+    grant.check_args(call.args).map_err(Denial::Constraint)?;
+    if let Some(id) = chain.needs_approvals {
+        return Err(approvals_denial(id));
+    }
+    let expires_at = chain.expires_at();
+    Ok(Authorized {
+        warrant_id: leaf.id,
+        tool: call.tool.to_owned(),
+        holder: leaf.holder,
+        depth: leaf.depth,
+        expires_at,
+        ttl_remaining_secs: expires_at.saturating_sub(call.now.max(0) as u64),
+    })
+}
+
+/// Checks the chain alone at `now`: revocation, trust, shape, signatures, time and
+/// links, in the reference's order.
+pub fn check_chain_at(
+    chain: &PreparedChain,
+    trusted: &TrustedIssuers,
+    revocations: &dyn Revocations,
+    policy: &Policy,
+    now: i64,
+) -> Result<(), Denial> {
+    if let Some(revoked) = chain
+        .lifetimes
+        .iter()
+        .find(|l| revocations.is_revoked(&l.id))
+    {
+        return Err(Denial::Revoked(revoked.id));
+    }
+    let failure_at = |stage: Stage| match &chain.failure {
+        Some((s, denial)) if *s == stage => Err(denial.clone()),
+        _ => Ok(()),
+    };
+    failure_at(Stage::Duplicates)?;
+    if !trusted.contains(chain.root_issuer()) {
+        return Err(Denial::UntrustedIssuer(*chain.root_issuer()));
+    }
+    failure_at(Stage::Shape)?;
+    let now_secs = now.max(0) as u64;
+    for lifetime in &chain.lifetimes {
+        if now_secs >= lifetime.expires_at {
+            return Err(TimeError::Expired {
+                id: lifetime.id,
+                expires_at: lifetime.expires_at,
+            }
+            .into());
+        }
+        if lifetime.issued_at > now_secs.saturating_add(policy.clock_tolerance_secs) {
+            return Err(TimeError::NotYetValid {
+                id: lifetime.id,
+                issued_at: lifetime.issued_at,
+            }
+            .into());
+        }
+    }
+    failure_at(Stage::Links)
+}

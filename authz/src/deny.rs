@@ -1,0 +1,337 @@
+//! The deny vocabulary: one reason per failure family, shared by HTTP bodies,
+//! headers, logs, metrics and the CLI (CONTRACTS §2).
+
+use std::fmt;
+
+use crate::constraint::{AttenuationError, ConstraintViolation, ViolationKind};
+use crate::crypto::PublicKey;
+use crate::pop::PopError;
+use crate::warrant::{WarrantId, WarrantType};
+use crate::wire::DecodeError;
+
+/// Why a request was denied, as a stable machine-readable name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum DenyReason {
+    /// No warrant was presented.
+    MissingWarrant,
+    /// The warrant is undecodable, oversized, non-canonical or structurally invalid.
+    InvalidWarrant,
+    /// The root issuer is not trusted.
+    UntrustedIssuer,
+    /// A warrant signature does not verify.
+    SignatureInvalid,
+    /// A delegation link breaks an invariant.
+    ChainInvalid,
+    /// A warrant is past expiry or not yet valid.
+    WarrantExpired,
+    /// A warrant in the chain is revoked.
+    WarrantRevoked,
+    /// The tool is not granted.
+    ToolNotInWarrant,
+    /// An argument is out of bounds, missing or unknown.
+    ConstraintViolation,
+    /// No proof-of-possession signature.
+    MissingPop,
+    /// The proof-of-possession does not verify.
+    InvalidPop,
+    /// A construct this authorizer does not implement (fails closed).
+    Unsupported,
+}
+
+impl DenyReason {
+    /// Every reason, in the order of CONTRACTS §2.
+    pub const ALL: [DenyReason; 12] = [
+        Self::MissingWarrant,
+        Self::InvalidWarrant,
+        Self::UntrustedIssuer,
+        Self::SignatureInvalid,
+        Self::ChainInvalid,
+        Self::WarrantExpired,
+        Self::WarrantRevoked,
+        Self::ToolNotInWarrant,
+        Self::ConstraintViolation,
+        Self::MissingPop,
+        Self::InvalidPop,
+        Self::Unsupported,
+    ];
+
+    /// The snake_case name used on the wire, in logs and as a metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MissingWarrant => "missing_warrant",
+            Self::InvalidWarrant => "invalid_warrant",
+            Self::UntrustedIssuer => "untrusted_issuer",
+            Self::SignatureInvalid => "signature_invalid",
+            Self::ChainInvalid => "chain_invalid",
+            Self::WarrantExpired => "warrant_expired",
+            Self::WarrantRevoked => "warrant_revoked",
+            Self::ToolNotInWarrant => "tool_not_in_warrant",
+            Self::ConstraintViolation => "constraint_violation",
+            Self::MissingPop => "missing_pop",
+            Self::InvalidPop => "invalid_pop",
+            Self::Unsupported => "unsupported",
+        }
+    }
+
+    /// Parses the snake_case name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+impl fmt::Display for DenyReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A broken delegation link or chain shape.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChainError {
+    /// The same warrant id appears twice.
+    #[error("warrant {0} appears twice in the chain")]
+    Duplicate(WarrantId),
+    /// The first warrant of a multi-warrant chain is not a root.
+    #[error("first warrant is not a root (depth {depth}, parent hash present: {has_parent})")]
+    NotARoot {
+        /// Its depth.
+        depth: u32,
+        /// Whether it names a parent.
+        has_parent: bool,
+    },
+    /// A child was not issued by its parent's holder.
+    #[error("link {index}: issuer is not the parent's holder")]
+    IssuerNotParentHolder {
+        /// Index of the child.
+        index: usize,
+    },
+    /// A child does not name its parent by hash.
+    #[error("link {index}: parent hash missing or does not match")]
+    ParentHash {
+        /// Index of the child.
+        index: usize,
+    },
+    /// Depth is not the parent's plus one, or exceeds a max_depth.
+    #[error("link {index}: depth {depth} breaks the depth rules (max_depth {max_depth})")]
+    Depth {
+        /// Index of the child.
+        index: usize,
+        /// The child's depth.
+        depth: u32,
+        /// The bound it broke.
+        max_depth: u32,
+    },
+    /// A child was issued before its parent or outlives it.
+    #[error("link {index}: lifetime is not within the parent's")]
+    Lifetime {
+        /// Index of the child.
+        index: usize,
+    },
+    /// Execution warrants cannot issue issuer warrants.
+    #[error("link {index}: {parent} warrant cannot delegate a {child} warrant")]
+    TypeTransition {
+        /// Index of the child.
+        index: usize,
+        /// Parent type.
+        parent: WarrantType,
+        /// Child type.
+        child: WarrantType,
+    },
+    /// A child grants a tool its parent does not.
+    #[error("link {index}: tool {tool} is not granted by the parent")]
+    ToolWidened {
+        /// Index of the child.
+        index: usize,
+        /// The tool.
+        tool: String,
+    },
+    /// A child's constraints are wider than its parent's.
+    #[error("link {index}: tool {tool}: {source}")]
+    ConstraintWidened {
+        /// Index of the child.
+        index: usize,
+        /// The tool.
+        tool: String,
+        /// Which constraint widened and how.
+        source: AttenuationError,
+    },
+    /// A child's clearance is above its parent's.
+    #[error("link {index}: clearance rises above the parent's")]
+    ClearanceRaised {
+        /// Index of the child.
+        index: usize,
+    },
+    /// An issuer warrant granted execution to its own holder or issuer.
+    #[error("link {index}: issuer warrant cannot grant execution to its own holder or issuer")]
+    SelfIssuance {
+        /// Index of the child.
+        index: usize,
+    },
+}
+
+/// A time rule broken by a warrant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TimeError {
+    /// `now >= expires_at`.
+    #[error("warrant {id} expired at {expires_at}")]
+    Expired {
+        /// Which warrant.
+        id: WarrantId,
+        /// When.
+        expires_at: u64,
+    },
+    /// `issued_at > now + tolerance`.
+    #[error("warrant {id} is not valid until {issued_at}")]
+    NotYetValid {
+        /// Which warrant.
+        id: WarrantId,
+        /// Its issue time.
+        issued_at: u64,
+    },
+}
+
+/// A construct this authorizer refuses rather than guess at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unsupported {
+    /// Multi-signature approvals (`required_approvers`, `tenuo.approval_gates`).
+    #[error("warrant {0} requires approvals, which this authorizer does not verify")]
+    Approvals(WarrantId),
+    /// A constraint type that is not evaluated (CEL, Shlex, unknown ids).
+    #[error("{0}")]
+    Constraint(String),
+}
+
+/// Why a request was denied: a typed cause that maps to exactly one [`DenyReason`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Denial {
+    /// No warrant was presented.
+    #[error("no warrant presented")]
+    MissingWarrant,
+    /// The token could not be decoded.
+    #[error("{0}")]
+    InvalidWarrant(#[from] DecodeError),
+    /// The chain's root issuer is not trusted.
+    #[error("root issuer {0} is not trusted")]
+    UntrustedIssuer(PublicKey),
+    /// The signature of the warrant at `index` does not verify.
+    #[error("signature of warrant {id} (position {index}) does not verify")]
+    SignatureInvalid {
+        /// Position in the chain.
+        index: usize,
+        /// Which warrant.
+        id: WarrantId,
+    },
+    /// A delegation link is broken.
+    #[error("{0}")]
+    ChainInvalid(#[from] ChainError),
+    /// Expired or not yet valid.
+    #[error("{0}")]
+    Expired(#[from] TimeError),
+    /// A warrant in the chain is revoked.
+    #[error("warrant {0} is revoked")]
+    Revoked(WarrantId),
+    /// The tool is not granted by the leaf.
+    #[error("tool {tool} is not granted by warrant {id}")]
+    ToolNotInWarrant {
+        /// The tool asked for.
+        tool: String,
+        /// The leaf.
+        id: WarrantId,
+    },
+    /// An argument is out of bounds.
+    #[error("{0}")]
+    Constraint(ConstraintViolation),
+    /// The PoP is missing or invalid.
+    #[error("{0}")]
+    Pop(#[from] PopError),
+    /// Something this authorizer does not implement.
+    #[error("{0}")]
+    Unsupported(#[from] Unsupported),
+}
+
+impl Denial {
+    /// The §2 reason for this denial.
+    pub fn reason(&self) -> DenyReason {
+        match self {
+            Self::MissingWarrant => DenyReason::MissingWarrant,
+            Self::InvalidWarrant(_) => DenyReason::InvalidWarrant,
+            Self::UntrustedIssuer(_) => DenyReason::UntrustedIssuer,
+            Self::SignatureInvalid { .. } => DenyReason::SignatureInvalid,
+            Self::ChainInvalid(_) => DenyReason::ChainInvalid,
+            Self::Expired(_) => DenyReason::WarrantExpired,
+            Self::Revoked(_) => DenyReason::WarrantRevoked,
+            Self::ToolNotInWarrant { .. } => DenyReason::ToolNotInWarrant,
+            Self::Constraint(v) if v.kind == ViolationKind::Unsupported => DenyReason::Unsupported,
+            Self::Constraint(_) => DenyReason::ConstraintViolation,
+            Self::Pop(PopError::Missing) => DenyReason::MissingPop,
+            Self::Pop(_) => DenyReason::InvalidPop,
+            Self::Unsupported(_) => DenyReason::Unsupported,
+        }
+    }
+
+    /// The argument violation, when the denial is about one.
+    pub fn violation(&self) -> Option<&ConstraintViolation> {
+        match self {
+            Self::Constraint(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// `reason: detail`, the value of the debug header `X-Tenuo-Deny-Reason`,
+    /// e.g. `constraint_violation: path=/etc/passwd not in Pattern(/data/*)`.
+    pub fn debug_header(&self) -> String {
+        match self.violation() {
+            Some(v) => match &v.actual {
+                Some(actual) => format!(
+                    "{}: {}={} not in {}",
+                    self.reason(),
+                    v.argument,
+                    actual,
+                    v.expected
+                ),
+                None => format!(
+                    "{}: {} {} ({})",
+                    self.reason(),
+                    v.argument,
+                    v.kind.as_str(),
+                    v.expected
+                ),
+            },
+            None => format!("{}: {}", self.reason(), self),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for reason in DenyReason::ALL {
+            assert!(seen.insert(reason.as_str()));
+            assert_eq!(DenyReason::parse(reason.as_str()), Some(reason));
+        }
+        assert_eq!(DenyReason::parse("nope"), None);
+    }
+
+    #[test]
+    fn header_names_argument_value_and_constraint() {
+        let denial = Denial::Constraint(ConstraintViolation {
+            argument: "path".into(),
+            expected: "Pattern(/data/*)".into(),
+            actual: Some("/etc/passwd".into()),
+            kind: ViolationKind::OutOfBounds,
+        });
+        assert_eq!(
+            denial.debug_header(),
+            "constraint_violation: path=/etc/passwd not in Pattern(/data/*)"
+        );
+    }
+}
