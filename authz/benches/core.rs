@@ -3,6 +3,8 @@
 //!
 //! `cargo bench -p tenuo-authz --bench core`
 
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use tenuo_authz::chain::PreparedChain;
 use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};

@@ -11,7 +11,7 @@
 //! revocation, duplicate ids, trusted root, root shape, signatures, per-warrant
 //! time, links, then the call (tool, PoP, arguments).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::constraint::ConstraintSet;
 use crate::crypto::PublicKey;
@@ -40,11 +40,28 @@ pub(crate) struct Lifetime {
     pub(crate) expires_at: u64,
 }
 
-/// A chain with its clock-independent verification done.
+/// What a call on the leaf needs: its grants and its holder's (decompressed) key.
+#[derive(Debug, Clone)]
+pub struct Leaf {
+    /// The leaf's id.
+    pub id: WarrantId,
+    /// The holder, who signs PoPs.
+    pub holder: PublicKey,
+    /// The leaf's depth.
+    pub depth: u32,
+    /// Execution or issuer.
+    pub warrant_type: WarrantType,
+    /// Tool grants, compiled.
+    pub tools: BTreeMap<String, ConstraintSet>,
+}
+
+/// A chain with its clock-independent verification done, kept in the compact form
+/// a cache holds: lifetimes and ids of every warrant, the root issuer, and the leaf.
 #[derive(Debug, Clone)]
 pub struct PreparedChain {
-    warrants: Vec<Warrant>,
     pub(crate) lifetimes: Vec<Lifetime>,
+    root_issuer: PublicKey,
+    leaf: Leaf,
     pub(crate) failure: Option<(Stage, Denial)>,
     pub(crate) needs_approvals: Option<WarrantId>,
 }
@@ -52,9 +69,7 @@ pub struct PreparedChain {
 impl PreparedChain {
     /// Verifies what can be verified once. `None` for an empty chain.
     pub fn new(warrants: Vec<Warrant>) -> Option<Self> {
-        if warrants.is_empty() {
-            return None;
-        }
+        let root_issuer = *warrants.first()?.issuer();
         let lifetimes = warrants
             .iter()
             .map(|w| Lifetime {
@@ -73,28 +88,46 @@ impl PreparedChain {
                         .contains_key(APPROVAL_GATES_EXTENSION)
             })
             .map(|w| w.payload().id);
+        let leaf = warrants.into_iter().last()?.into_payload();
+        let leaf = Leaf {
+            id: leaf.id,
+            holder: leaf.holder,
+            depth: leaf.depth,
+            warrant_type: leaf.warrant_type,
+            tools: leaf.tools,
+        };
         Some(Self {
-            warrants,
             lifetimes,
+            root_issuer,
+            leaf,
             failure,
             needs_approvals,
         })
     }
 
-    /// The warrants, root first.
-    pub fn warrants(&self) -> &[Warrant] {
-        &self.warrants
+    /// The leaf: grants, holder, id and depth.
+    pub fn leaf(&self) -> &Leaf {
+        &self.leaf
     }
 
-    /// The leaf (last) warrant.
-    pub fn leaf(&self) -> &Warrant {
-        // `new` refuses empty chains, so there is always a last warrant.
-        &self.warrants[self.warrants.len() - 1]
+    /// Number of warrants in the chain.
+    pub fn len(&self) -> usize {
+        self.lifetimes.len()
+    }
+
+    /// Always false: an empty chain cannot be prepared.
+    pub fn is_empty(&self) -> bool {
+        self.lifetimes.is_empty()
     }
 
     /// The root (first) warrant's issuer, which must be trusted.
     pub fn root_issuer(&self) -> &PublicKey {
-        self.warrants[0].issuer()
+        &self.root_issuer
+    }
+
+    /// Ids of every warrant, root first.
+    pub fn ids(&self) -> impl Iterator<Item = &WarrantId> {
+        self.lifetimes.iter().map(|l| &l.id)
     }
 
     /// Whether every clock-independent check passed.
@@ -111,13 +144,36 @@ impl PreparedChain {
             .unwrap_or(0)
     }
 
-    /// The constraints the leaf applies to `tool` (exact name, else `*`).
+    /// The constraints the leaf applies to `tool` (exact name, else `*`); none for
+    /// an issuer warrant, which authorizes no calls itself.
     pub fn leaf_grant(&self, tool: &str) -> Option<&ConstraintSet> {
-        let leaf = self.leaf().payload();
-        if leaf.warrant_type != WarrantType::Execution {
+        if self.leaf.warrant_type != WarrantType::Execution {
             return None;
         }
-        leaf.tools.get(tool).or_else(|| leaf.tools.get("*"))
+        self.leaf
+            .tools
+            .get(tool)
+            .or_else(|| self.leaf.tools.get("*"))
+    }
+
+    /// A rough count of the heap bytes this entry holds, for cache weighing.
+    pub fn approximate_size(&self) -> usize {
+        let grants: usize = self
+            .leaf
+            .tools
+            .iter()
+            .map(|(tool, set)| {
+                tool.len()
+                    + 64
+                    + set
+                        .iter()
+                        .map(|(arg, c)| arg.len() + 96 + c.to_string().len() * 2)
+                        .sum::<usize>()
+            })
+            .sum();
+        std::mem::size_of::<Self>()
+            + self.lifetimes.len() * std::mem::size_of::<Lifetime>()
+            + grants
     }
 }
 

@@ -33,6 +33,7 @@
 use std::collections::HashSet;
 
 use crate::chain::{approvals_denial, PreparedChain, Stage};
+use crate::constraint::ConstraintSet;
 use crate::crypto::{PublicKey, Signature};
 use crate::deny::{Denial, TimeError};
 use crate::pop::{verify_pop, Args, PopWindows};
@@ -161,14 +162,8 @@ pub fn decide(
     policy: &Policy,
     call: &Call<'_>,
 ) -> Result<Authorized, Denial> {
-    check_chain_at(chain, trusted, revocations, policy, call.now)?;
-    let grant = chain
-        .leaf_grant(call.tool)
-        .ok_or_else(|| Denial::ToolNotInWarrant {
-            tool: call.tool.to_owned(),
-            id: chain.leaf().payload().id,
-        })?;
-    let leaf = chain.leaf().payload();
+    let grant = check_before_pop(chain, trusted, revocations, policy, call)?;
+    let leaf = chain.leaf();
     verify_pop(
         &leaf.holder,
         &leaf.id,
@@ -178,10 +173,41 @@ pub fn decide(
         call.now,
         policy.pop_windows,
     )?;
+    finish_after_pop(chain, grant, call)
+}
+
+/// The part of a decision before the PoP: the chain at `now`, then the tool.
+/// Returns the constraints the call's arguments must meet.
+///
+/// Split from [`decide`] so a caller may verify the PoP elsewhere (in a batch)
+/// and then call [`finish_after_pop`]; the reference's order is kept.
+pub fn check_before_pop<'c>(
+    chain: &'c PreparedChain,
+    trusted: &TrustedIssuers,
+    revocations: &dyn Revocations,
+    policy: &Policy,
+    call: &Call<'_>,
+) -> Result<&'c ConstraintSet, Denial> {
+    check_chain_at(chain, trusted, revocations, policy, call.now)?;
+    chain
+        .leaf_grant(call.tool)
+        .ok_or_else(|| Denial::ToolNotInWarrant {
+            tool: call.tool.to_owned(),
+            id: chain.leaf().id,
+        })
+}
+
+/// The part of a decision after a verified PoP: arguments, then approvals.
+pub fn finish_after_pop(
+    chain: &PreparedChain,
+    grant: &ConstraintSet,
+    call: &Call<'_>,
+) -> Result<Authorized, Denial> {
     grant.check_args(call.args).map_err(Denial::Constraint)?;
     if let Some(id) = chain.needs_approvals {
         return Err(approvals_denial(id));
     }
+    let leaf = chain.leaf();
     let expires_at = chain.expires_at();
     Ok(Authorized {
         warrant_id: leaf.id,
@@ -215,7 +241,7 @@ pub fn check_chain_at(
     };
     failure_at(Stage::Duplicates)?;
     if !trusted.contains(chain.root_issuer()) {
-        return Err(Denial::UntrustedIssuer(*chain.root_issuer()));
+        return Err(Denial::UntrustedIssuer(Box::new(*chain.root_issuer())));
     }
     failure_at(Stage::Shape)?;
     let now_secs = now.max(0) as u64;

@@ -205,6 +205,37 @@ pub enum Unsupported {
     Constraint(String),
 }
 
+/// Why an HTTP request could not be mapped to a tool call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ExtractError {
+    /// No configured route matches the method and path.
+    #[error("no route matches {method} {path}")]
+    NoRoute {
+        /// The method.
+        method: String,
+        /// The path.
+        path: String,
+    },
+    /// A route matched but an argument could not be read.
+    #[error("argument {argument}: {problem}")]
+    Argument {
+        /// The argument.
+        argument: String,
+        /// What went wrong.
+        problem: String,
+    },
+    /// The body is larger than allowed.
+    #[error("request body over {limit} bytes")]
+    BodyTooLarge {
+        /// The limit.
+        limit: usize,
+    },
+    /// The body could not be read.
+    #[error("request body could not be read")]
+    BodyUnreadable,
+}
+
 /// Why a request was denied: a typed cause that maps to exactly one [`DenyReason`].
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -217,7 +248,7 @@ pub enum Denial {
     InvalidWarrant(#[from] DecodeError),
     /// The chain's root issuer is not trusted.
     #[error("root issuer {0} is not trusted")]
-    UntrustedIssuer(PublicKey),
+    UntrustedIssuer(Box<PublicKey>),
     /// The signature of the warrant at `index` does not verify.
     #[error("signature of warrant {id} (position {index}) does not verify")]
     SignatureInvalid {
@@ -252,6 +283,10 @@ pub enum Denial {
     /// Something this authorizer does not implement.
     #[error("{0}")]
     Unsupported(#[from] Unsupported),
+    /// The request does not map to a tool call: no route (the tool is not
+    /// granted), or an argument that cannot be read (a constraint violation).
+    #[error("{0}")]
+    Request(#[from] ExtractError),
 }
 
 impl Denial {
@@ -271,6 +306,8 @@ impl Denial {
             Self::Pop(PopError::Missing) => DenyReason::MissingPop,
             Self::Pop(_) => DenyReason::InvalidPop,
             Self::Unsupported(_) => DenyReason::Unsupported,
+            Self::Request(ExtractError::NoRoute { .. }) => DenyReason::ToolNotInWarrant,
+            Self::Request(_) => DenyReason::ConstraintViolation,
         }
     }
 

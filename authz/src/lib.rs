@@ -2,15 +2,23 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod authorizer;
+pub mod cache;
 pub mod chain;
 pub mod constraint;
 pub mod crypto;
 pub mod decision;
 pub mod deny;
+#[cfg(feature = "tower")]
+pub mod gateway;
 pub mod mint;
 pub mod pop;
+pub mod revocation;
+#[cfg(feature = "tower")]
+pub mod tower;
 pub mod warrant;
 pub mod wire;
 
+pub use authorizer::{parse_pop, Authorizer, AuthorizerBuilder, BuildError, Clock, SystemClock};
 pub use deny::{Denial, DenyReason};
 pub use warrant::Warrant;

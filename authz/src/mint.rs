@@ -75,7 +75,7 @@ pub enum MintError {
     },
     /// The key signing a child is not the parent's holder.
     #[error("only the parent's holder ({0}) may delegate it")]
-    NotHolder(PublicKey),
+    NotHolder(Box<PublicKey>),
     /// The parent has expired.
     #[error("parent warrant expired at {0}")]
     ParentExpired(u64),
@@ -330,7 +330,7 @@ impl<'p> Attenuate<'p> {
     pub fn sign(self, parent_holder: &SigningKey, now: u64) -> Result<Warrant, MintError> {
         let parent = self.parent.payload();
         if parent_holder.public_key() != parent.holder {
-            return Err(MintError::NotHolder(parent.holder));
+            return Err(MintError::NotHolder(Box::new(parent.holder)));
         }
         if now >= parent.expires_at {
             return Err(MintError::ParentExpired(parent.expires_at));

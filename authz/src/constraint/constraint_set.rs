@@ -143,7 +143,7 @@ impl ConstraintSet {
                 .map(|(name, value)| ConstraintViolation {
                     argument: name.clone(),
                     expected: "no such argument (closed world)".to_owned(),
-                    actual: Some(value.to_string()),
+                    actual: Some(value.to_plain_string()),
                     kind: ViolationKind::Unknown,
                 });
         }
@@ -151,7 +151,7 @@ impl ConstraintSet {
             let violation = |kind, actual: Option<&ArgValue>| ConstraintViolation {
                 argument: name.clone(),
                 expected: constraint.to_string(),
-                actual: actual.map(ToString::to_string),
+                actual: actual.map(ArgValue::to_plain_string),
                 kind,
             };
             let Some(value) = args.get(name) else {

@@ -249,6 +249,17 @@ fn number_from_json(n: &serde_json::Number) -> Result<ArgValue, ArgValueJsonErro
     Ok(ArgValue::Float(f))
 }
 
+impl ArgValue {
+    /// The value as a person reads it in a log or header: a top-level string
+    /// unquoted (`/etc/passwd`), anything else in its [`fmt::Display`] form.
+    pub fn to_plain_string(&self) -> String {
+        match self {
+            ArgValue::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for ArgValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

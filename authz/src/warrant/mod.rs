@@ -194,6 +194,11 @@ impl Warrant {
         &self.payload
     }
 
+    /// The decoded payload, by value.
+    pub fn into_payload(self) -> Payload {
+        self.payload
+    }
+
     /// The envelope bytes exactly as received or minted.
     pub fn envelope_bytes(&self) -> &[u8] {
         &self.envelope

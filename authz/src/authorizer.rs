@@ -1,0 +1,282 @@
+//! The [`Authorizer`]: trusted issuers and revocations that can be swapped at run
+//! time, the decision policy, a clock, and the verified-chain cache.
+//!
+//! ```
+//! use tenuo_authz::{Authorizer, crypto::SigningKey, mint::Issue, pop::{sign_pop, Args},
+//!     constraint::ConstraintSet, decision::TrustedIssuers};
+//!
+//! let control_plane = SigningKey::from_bytes(&[1; 32]);
+//! let agent = SigningKey::from_bytes(&[2; 32]);
+//! let authorizer = Authorizer::builder().trusted_issuers([control_plane.public_key()]).build().unwrap();
+//! let now = authorizer.now();
+//! let warrant = Issue::execution(agent.public_key())
+//!     .tool("search", ConstraintSet::new())
+//!     .sign(&control_plane, now as u64)
+//!     .unwrap();
+//! let args = Args::new();
+//! let pop = sign_pop(&agent, warrant.id(), "search", &args, now).to_base64url();
+//! let allowed = authorizer.authorize(Some(&warrant.to_base64url()), "search", &args, Some(&pop)).unwrap();
+//! assert_eq!(allowed.tool, "search");
+//!
+//! // Rotation: the next request sees the new set.
+//! authorizer.set_trusted_issuers(TrustedIssuers::new([agent.public_key()]));
+//! let pop = sign_pop(&agent, warrant.id(), "search", &args, now).to_base64url();
+//! assert!(authorizer.authorize(Some(&warrant.to_base64url()), "search", &args, Some(&pop)).is_err());
+//! ```
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use arc_swap::ArcSwap;
+
+use crate::cache::{prepare, CacheConfig, CacheStats, ChainCache};
+use crate::chain::PreparedChain;
+use crate::crypto::{PublicKey, Signature};
+use crate::decision::{self, Authorized, Call, Policy, TrustedIssuers};
+use crate::deny::Denial;
+use crate::pop::{Args, PopError};
+use crate::revocation::{RevocationError, RevocationSet, SignedRevocationList};
+
+/// A source of the current Unix time, in seconds.
+pub trait Clock: Send + Sync + 'static {
+    /// Now, in Unix seconds.
+    fn now(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+}
+
+impl<F: Fn() -> i64 + Send + Sync + 'static> Clock for F {
+    fn now(&self) -> i64 {
+        self()
+    }
+}
+
+/// Why an [`Authorizer`] could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// Without a trusted issuer every request would be denied.
+    #[error("no trusted issuer configured")]
+    NoTrustedIssuers,
+}
+
+/// Builds an [`Authorizer`].
+#[must_use]
+pub struct AuthorizerBuilder {
+    trusted: TrustedIssuers,
+    policy: Policy,
+    cache: Option<CacheConfig>,
+    clock: Arc<dyn Clock>,
+}
+
+impl AuthorizerBuilder {
+    /// The root issuer keys chains may start from.
+    pub fn trusted_issuers(mut self, keys: impl IntoIterator<Item = PublicKey>) -> Self {
+        self.trusted = TrustedIssuers::new(keys);
+        self
+    }
+
+    /// Clock tolerance and PoP windows (default: the reference's).
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Cache sizing (default [`CacheConfig::default`]).
+    pub fn cache(mut self, config: CacheConfig) -> Self {
+        self.cache = Some(config);
+        self
+    }
+
+    /// Verify every chain on every request (for tests and comparisons).
+    pub fn without_cache(mut self) -> Self {
+        self.cache = None;
+        self
+    }
+
+    /// The clock (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Builds; refuses an empty trust set.
+    pub fn build(self) -> Result<Authorizer, BuildError> {
+        if self.trusted.is_empty() {
+            return Err(BuildError::NoTrustedIssuers);
+        }
+        Ok(Authorizer {
+            trusted: ArcSwap::from_pointee(self.trusted),
+            revocations: ArcSwap::from_pointee(RevocationSet::default()),
+            policy: self.policy,
+            cache: self.cache.map(ChainCache::new),
+            clock: self.clock,
+        })
+    }
+}
+
+/// Verifies warrant chains and decides tool calls. Share it behind an `Arc`; every
+/// method takes `&self`.
+pub struct Authorizer {
+    trusted: ArcSwap<TrustedIssuers>,
+    revocations: ArcSwap<RevocationSet>,
+    policy: Policy,
+    cache: Option<ChainCache>,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Authorizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorizer")
+            .field("trusted_issuers", &self.trusted.load().len())
+            .field("policy", &self.policy)
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Authorizer {
+    /// Starts a builder with the reference's policy, a default cache and the system clock.
+    pub fn builder() -> AuthorizerBuilder {
+        AuthorizerBuilder {
+            trusted: TrustedIssuers::default(),
+            policy: Policy::default(),
+            cache: Some(CacheConfig::default()),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Now, by the authorizer's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The decision policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The trusted issuers in force.
+    pub fn trusted_issuers(&self) -> Arc<TrustedIssuers> {
+        self.trusted.load_full()
+    }
+
+    /// Replaces the trusted issuers; the next request uses the new set.
+    pub fn set_trusted_issuers(&self, trusted: TrustedIssuers) {
+        self.trusted.store(Arc::new(trusted));
+    }
+
+    /// The revocations in force.
+    pub fn revocations(&self) -> Arc<RevocationSet> {
+        self.revocations.load_full()
+    }
+
+    /// Installs a signed revocation list from a trusted issuer, unless it is older
+    /// than the one in force. The next request sees it.
+    pub fn install_revocation_list(
+        &self,
+        list: &SignedRevocationList,
+    ) -> Result<(), RevocationError> {
+        let trusted = self.trusted.load();
+        let mut outcome = Ok(());
+        self.revocations
+            .rcu(|current| match current.successor(list, &trusted) {
+                Ok(next) => {
+                    outcome = Ok(());
+                    Arc::new(next)
+                }
+                Err(error) => {
+                    outcome = Err(error);
+                    Arc::clone(current)
+                }
+            });
+        outcome
+    }
+
+    /// Cache counters, if the cache is on.
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        self.cache.as_ref().map(ChainCache::stats)
+    }
+
+    /// The prepared chain for a token, from the cache when possible.
+    pub fn prepare(&self, token: &str) -> Result<Arc<PreparedChain>, Denial> {
+        match &self.cache {
+            Some(cache) => cache.get_or_prepare(token),
+            None => prepare(token),
+        }
+        .map_err(Denial::InvalidWarrant)
+    }
+
+    /// Decides a call: `token` is the `X-Tenuo-Warrant` value (a warrant or a
+    /// stack, base64url or PEM), `pop` the `X-Tenuo-PoP` value. The PoP is
+    /// verified inline; see [`crate::batch`] for batching it across requests.
+    pub fn authorize(
+        &self,
+        token: Option<&str>,
+        tool: &str,
+        args: &Args,
+        pop: Option<&str>,
+    ) -> Result<Authorized, Denial> {
+        let token = token
+            .filter(|t| !t.trim().is_empty())
+            .ok_or(Denial::MissingWarrant)?;
+        let chain = self.prepare(token)?;
+        let pop = parse_pop(pop)?;
+        let call = Call {
+            tool,
+            args,
+            pop: pop.as_ref(),
+            now: self.now(),
+        };
+        self.decide(&chain, &call)
+    }
+
+    /// Decides a call against a prepared chain with the current trust and revocations.
+    pub fn decide(&self, chain: &PreparedChain, call: &Call<'_>) -> Result<Authorized, Denial> {
+        decision::decide(
+            chain,
+            &self.trusted.load(),
+            &**self.revocations.load(),
+            &self.policy,
+            call,
+        )
+    }
+
+    /// The checks before the PoP (chain at `call.now`, tool), for callers that
+    /// verify PoPs in batches; see [`decision::check_before_pop`].
+    pub fn check_before_pop<'c>(
+        &self,
+        chain: &'c PreparedChain,
+        call: &Call<'_>,
+    ) -> Result<&'c crate::constraint::ConstraintSet, Denial> {
+        decision::check_before_pop(
+            chain,
+            &self.trusted.load(),
+            &**self.revocations.load(),
+            &self.policy,
+            call,
+        )
+    }
+}
+
+/// Parses a PoP header value. A value that is present but not a 64-byte
+/// signature in base64url, base64 or hex is an invalid PoP.
+pub fn parse_pop(value: Option<&str>) -> Result<Option<Signature>, Denial> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(text) => Signature::parse(text)
+            .map(Some)
+            .map_err(|_| Denial::Pop(PopError::Invalid)),
+    }
+}

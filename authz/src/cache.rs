@@ -1,0 +1,145 @@
+//! The verified-chain cache: chains whose signatures and links were checked once,
+//! kept compiled until their earliest expiry.
+//!
+//! Keys are the SHA-256 of the token text, so a hit is only ever the chain those
+//! exact bytes decode to (no substitution through a hash collision). Entries are
+//! weighed by their size; the cache holds at most `max_bytes` of them and at most
+//! `max_entries`. moka's TinyLFU admission keeps a flood of one-off tokens from
+//! evicting the chains that are used again and again, and concurrent misses on one
+//! token are verified once.
+//!
+//! Nothing here decides trust, revocation or time: those are checked on every
+//! request against the cached chain, so a rotation or a revocation takes effect on
+//! the very next request without touching the cache.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use sha2::Digest;
+
+use crate::chain::PreparedChain;
+use crate::wire::{decode_token, DecodeError};
+
+/// Cache sizing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// Most bytes of cached chains (approximate heap size).
+    pub max_bytes: u64,
+    /// Most chains.
+    pub max_entries: u64,
+}
+
+impl Default for CacheConfig {
+    /// 16 MiB and 100,000 chains: sized for a sidecar with a 64 MiB limit.
+    fn default() -> Self {
+        Self {
+            max_bytes: 16 * 1024 * 1024,
+            max_entries: 100_000,
+        }
+    }
+}
+
+/// Counters, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CacheStats {
+    /// Lookups answered from the cache.
+    pub hits: u64,
+    /// Lookups that decoded and verified.
+    pub misses: u64,
+    /// Chains held now.
+    pub entries: u64,
+}
+
+/// Expires each entry with its chain's earliest `expires_at`.
+struct UntilChainExpiry;
+
+impl moka::Expiry<[u8; 32], Arc<PreparedChain>> for UntilChainExpiry {
+    fn expire_after_create(
+        &self,
+        _: &[u8; 32],
+        chain: &Arc<PreparedChain>,
+        _: Instant,
+    ) -> Option<Duration> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        Some(Duration::from_secs(
+            chain.expires_at().saturating_sub(now).max(1),
+        ))
+    }
+}
+
+/// A bounded cache of prepared chains keyed by token digest.
+pub struct ChainCache {
+    entries: moka::sync::Cache<[u8; 32], Arc<PreparedChain>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl std::fmt::Debug for ChainCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainCache")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChainCache {
+    /// An empty cache.
+    pub fn new(config: CacheConfig) -> Self {
+        // Every entry weighs at least max_bytes / max_entries, so the weight bound
+        // also bounds the count.
+        let floor = u32::try_from(config.max_bytes / config.max_entries.max(1))
+            .unwrap_or(u32::MAX)
+            .max(1);
+        let entries = moka::sync::Cache::builder()
+            .max_capacity(config.max_bytes)
+            .weigher(move |_: &[u8; 32], chain: &Arc<PreparedChain>| {
+                u32::try_from(chain.approximate_size() + 96)
+                    .unwrap_or(u32::MAX)
+                    .max(floor)
+            })
+            .expire_after(UntilChainExpiry)
+            .build();
+        Self {
+            entries,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    /// The prepared chain for `token` (base64url or PEM text): from the cache, or
+    /// decoded and verified now and cached.
+    pub fn get_or_prepare(&self, token: &str) -> Result<Arc<PreparedChain>, DecodeError> {
+        let token = token.trim();
+        let key: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        if let Some(chain) = self.entries.get(&key) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(chain);
+        }
+        self.misses.fetch_add(1, Ordering::Relaxed);
+        self.entries
+            .try_get_with(key, || prepare(token))
+            .map_err(|e| (*e).clone())
+    }
+
+    /// Counters and size (after applying pending evictions, so the count is exact).
+    pub fn stats(&self) -> CacheStats {
+        self.entries.run_pending_tasks();
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            entries: self.entries.entry_count(),
+        }
+    }
+}
+
+/// Decodes and verifies a token without caching.
+pub fn prepare(token: &str) -> Result<Arc<PreparedChain>, DecodeError> {
+    let (_, warrants) = decode_token(token)?;
+    PreparedChain::new(warrants)
+        .map(Arc::new)
+        .ok_or(DecodeError::EmptyStack)
+}

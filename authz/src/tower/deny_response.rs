@@ -1,0 +1,105 @@
+//! The denial as HTTP (CONTRACTS §2) and as a log line (§3).
+
+use bytes::Bytes;
+use http::{header, HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+
+use crate::deny::{Denial, DenyReason};
+
+/// Header carrying `reason: detail` in debug mode.
+pub const DENY_REASON_HEADER: &str = "x-tenuo-deny-reason";
+
+/// 401 for a missing warrant, 400 for an undecodable one, 403 otherwise.
+pub fn deny_status(reason: DenyReason) -> StatusCode {
+    match reason {
+        DenyReason::MissingWarrant => StatusCode::UNAUTHORIZED,
+        DenyReason::InvalidWarrant => StatusCode::BAD_REQUEST,
+        _ => StatusCode::FORBIDDEN,
+    }
+}
+
+/// The deny response: `{"authorized":false,"reason","message","request_id"}`, and
+/// with `debug` the `X-Tenuo-Deny-Reason` header. The message names the reason
+/// only, unless `debug` is on: details can reveal policy to a caller.
+pub fn deny_response(denial: &Denial, request_id: &str, debug: bool) -> Response<Full<Bytes>> {
+    let reason = denial.reason();
+    let message = if debug {
+        denial.to_string()
+    } else {
+        public_message(reason).to_owned()
+    };
+    let body = serde_json::json!({
+        "authorized": false,
+        "reason": reason.as_str(),
+        "message": message,
+        "request_id": request_id,
+    });
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = deny_status(reason);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if debug {
+        if let Ok(value) = HeaderValue::from_str(&sanitize(&denial.debug_header())) {
+            headers.insert(DENY_REASON_HEADER, value);
+        }
+    }
+    response
+}
+
+/// Emits the §3 denial line through `tracing` (at `warn`). Never logs a token,
+/// signature or key: only ids, the tool and the argument at fault.
+pub fn log_denial(denial: &Denial, tool: Option<&str>, request_id: &str) {
+    let violation = denial.violation();
+    tracing::warn!(
+        event = "authorization_denied",
+        reason = denial.reason().as_str(),
+        tool = tool.unwrap_or(""),
+        constraint = violation.map(|v| v.argument.as_str()),
+        expected = violation.map(|v| v.expected.as_str()),
+        actual = violation.and_then(|v| v.actual.as_deref()),
+        warrant_id = warrant_id(denial).as_deref(),
+        request_id,
+        detail = %denial,
+    );
+}
+
+fn warrant_id(denial: &Denial) -> Option<String> {
+    use crate::deny::TimeError;
+    match denial {
+        Denial::Revoked(id)
+        | Denial::ToolNotInWarrant { id, .. }
+        | Denial::SignatureInvalid { id, .. } => Some(id.to_string()),
+        Denial::Expired(TimeError::Expired { id, .. } | TimeError::NotYetValid { id, .. }) => {
+            Some(id.to_string())
+        }
+        _ => None,
+    }
+}
+
+fn public_message(reason: DenyReason) -> &'static str {
+    match reason {
+        DenyReason::MissingWarrant => "no warrant presented",
+        DenyReason::InvalidWarrant => "the warrant could not be decoded",
+        DenyReason::UntrustedIssuer => "the warrant's root issuer is not trusted",
+        DenyReason::SignatureInvalid => "a warrant signature does not verify",
+        DenyReason::ChainInvalid => "the delegation chain is invalid",
+        DenyReason::WarrantExpired => "the warrant is expired or not yet valid",
+        DenyReason::WarrantRevoked => "the warrant is revoked",
+        DenyReason::ToolNotInWarrant => "the warrant does not grant this tool",
+        DenyReason::ConstraintViolation => "an argument is outside the warrant's constraints",
+        DenyReason::MissingPop => "no proof of possession",
+        DenyReason::InvalidPop => "the proof of possession does not verify",
+        _ => "this warrant uses a feature the authorizer does not support",
+    }
+}
+
+/// Header values must be visible ASCII; argument values may not be.
+fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .take(1024)
+        .collect()
+}

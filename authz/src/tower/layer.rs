@@ -1,0 +1,122 @@
+//! [`AuthzLayer`] and its settings.
+
+use std::sync::Arc;
+
+use tower_layer::Layer;
+
+use super::context::Observer;
+use super::extract::ExtractCall;
+use super::service::AuthzService;
+use crate::Authorizer;
+
+/// Settings of the middleware. Defaults follow CONTRACTS §2 and the Tenuo SDKs.
+#[derive(Debug, Clone)]
+pub struct AuthzConfig {
+    /// Header carrying the warrant or stack (default `x-tenuo-warrant`).
+    pub warrant_header: http::HeaderName,
+    /// Header carrying the PoP signature (default `x-tenuo-pop`).
+    pub pop_header: http::HeaderName,
+    /// Header whose value becomes the request id (default `x-request-id`); one is
+    /// generated when absent.
+    pub request_id_header: http::HeaderName,
+    /// Add `X-Tenuo-Deny-Reason` and detailed messages to denials. Never in production.
+    pub debug: bool,
+    /// Largest request body read for extraction (default 1 MiB).
+    pub max_body_bytes: usize,
+}
+
+impl Default for AuthzConfig {
+    fn default() -> Self {
+        Self {
+            warrant_header: http::HeaderName::from_static("x-tenuo-warrant"),
+            pop_header: http::HeaderName::from_static("x-tenuo-pop"),
+            request_id_header: http::HeaderName::from_static("x-request-id"),
+            debug: false,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// Applies [`AuthzService`] to a service.
+#[derive(Clone)]
+pub struct AuthzLayer {
+    pub(crate) shared: Arc<Shared>,
+}
+
+/// What every clone of the service shares.
+pub(crate) struct Shared {
+    pub(crate) authorizer: Arc<Authorizer>,
+    pub(crate) extractor: Arc<dyn ExtractCall>,
+    pub(crate) observer: Arc<dyn Observer>,
+    pub(crate) config: AuthzConfig,
+}
+
+impl AuthzLayer {
+    /// Authorizes with `authorizer`, mapping requests to calls with `extractor`.
+    pub fn new(authorizer: Arc<Authorizer>, extractor: impl ExtractCall) -> Self {
+        Self::from_parts(
+            authorizer,
+            Arc::new(extractor),
+            Arc::new(()),
+            AuthzConfig::default(),
+        )
+    }
+
+    /// From shared parts (a gateway config or observer already behind `Arc`).
+    pub fn from_parts(
+        authorizer: Arc<Authorizer>,
+        extractor: Arc<dyn ExtractCall>,
+        observer: Arc<dyn Observer>,
+        config: AuthzConfig,
+    ) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                authorizer,
+                extractor,
+                observer,
+                config,
+            }),
+        }
+    }
+
+    /// Replaces the settings.
+    pub fn config(self, config: AuthzConfig) -> Self {
+        let s = &self.shared;
+        Self::from_parts(
+            Arc::clone(&s.authorizer),
+            Arc::clone(&s.extractor),
+            Arc::clone(&s.observer),
+            config,
+        )
+    }
+
+    /// Sets an observer of every decision (metrics).
+    pub fn observer(self, observer: impl Observer) -> Self {
+        let s = &self.shared;
+        Self::from_parts(
+            Arc::clone(&s.authorizer),
+            Arc::clone(&s.extractor),
+            Arc::new(observer),
+            s.config.clone(),
+        )
+    }
+}
+
+impl std::fmt::Debug for AuthzLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthzLayer")
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Layer<S> for AuthzLayer {
+    type Service = AuthzService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthzService {
+            inner,
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
