@@ -116,13 +116,19 @@ impl AuthorizerBuilder {
         if self.trusted.is_empty() {
             return Err(BuildError::NoTrustedIssuers);
         }
-        Ok(Authorizer {
+        Ok(self.build_unchecked())
+    }
+
+    /// Builds even with no trusted issuer, for callers that fill the set later
+    /// (the server loads keys from a watched file); every chain is denied meanwhile.
+    pub fn build_unchecked(self) -> Authorizer {
+        Authorizer {
             trusted: ArcSwap::from_pointee(self.trusted),
             revocations: ArcSwap::from_pointee(RevocationSet::default()),
             policy: self.policy,
             cache: self.cache.map(ChainCache::new),
             clock: self.clock,
-        })
+        }
     }
 }
 

@@ -195,16 +195,23 @@ fn first_static_failure(chain: &[Warrant]) -> Option<(Stage, Denial)> {
             return Some((Stage::Shape, shape.into()));
         }
     }
-    for (index, warrant) in chain.iter().enumerate() {
-        if warrant.verify_signature().is_err() {
-            return Some((
-                Stage::Shape,
-                Denial::SignatureInvalid {
-                    index,
-                    id: warrant.payload().id,
-                },
-            ));
-        }
+    // Every signature in one batch: one multiscalar multiplication instead of one
+    // scalar multiplication per warrant (see `crate::batch` for its semantics).
+    let messages: Vec<Vec<u8>> = chain.iter().map(Warrant::signed_message).collect();
+    let items: Vec<_> = chain
+        .iter()
+        .zip(&messages)
+        .map(|(w, m)| (w.issuer(), m.as_slice(), w.signature()))
+        .collect();
+    if let Err(error) = crate::batch::verify_all(&items) {
+        let id = chain.get(error.index).unwrap_or(&chain[0]).payload().id;
+        return Some((
+            Stage::Shape,
+            Denial::SignatureInvalid {
+                index: error.index,
+                id,
+            },
+        ));
     }
     for (index, pair) in chain.windows(2).enumerate() {
         if let [parent, child] = pair {

@@ -3,6 +3,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod authorizer;
+pub mod batch;
 pub mod cache;
 pub mod chain;
 pub mod constraint;
@@ -14,6 +15,8 @@ pub mod gateway;
 pub mod mint;
 pub mod pop;
 pub mod revocation;
+#[cfg(feature = "server")]
+pub mod server;
 #[cfg(feature = "tower")]
 pub mod tower;
 pub mod warrant;

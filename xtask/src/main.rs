@@ -2,7 +2,11 @@
 //!
 //! - `demo`: build the `tenuo` CLI and walk through minting, attenuating,
 //!   signing a PoP and verifying allowed and denied calls.
+//! - `chart`: lint and render the Helm chart offline with Helm's engine, parse
+//!   every object into the Kubernetes API types and check its security and
+//!   availability properties; bad values files must fail the named check.
 
+mod chart;
 mod demo;
 
 use std::path::PathBuf;
@@ -12,6 +16,7 @@ use anyhow::{bail, Result};
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     match args.next().as_deref() {
+        Some("chart") => chart::run(),
         Some("demo") => demo::run(),
         Some(other) => bail!("unknown command {other}\n\n{USAGE}"),
         None => {
@@ -21,7 +26,7 @@ fn main() -> Result<()> {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask <command>\n\ncommands:\n  demo    walk through the tenuo CLI: mint, attenuate, sign a PoP, verify";
+const USAGE: &str = "usage: cargo xtask <command>\n\ncommands:\n  chart   lint, render and check charts/tenuo-authorizer offline\n  demo    walk through the tenuo CLI: mint, attenuate, sign a PoP, verify";
 
 /// The workspace root (the parent of this crate's directory).
 pub(crate) fn project_root() -> PathBuf {

@@ -99,6 +99,11 @@ impl PublicKey {
         self.0.to_public_key_pem(LineEnding::LF).unwrap_or_default()
     }
 
+    /// The wrapped dalek key, for the batch verifier (which needs the decompressed point).
+    pub(crate) fn as_dalek(&self) -> &ed25519_dalek::VerifyingKey {
+        &self.0
+    }
+
     /// Verifies `signature` over `message` with `verify_strict` semantics.
     pub fn verify_strict(
         &self,

@@ -26,7 +26,8 @@ pub struct AuthzContext {
 }
 
 impl AuthzContext {
-    pub(crate) fn new(allowed: Authorized, request_id: String) -> Self {
+    /// The context of an allowed decision.
+    pub fn from_allowed(allowed: Authorized, request_id: String) -> Self {
         Self {
             warrant_id: allowed.warrant_id,
             tool: allowed.tool,

@@ -6,6 +6,7 @@ use tower_layer::Layer;
 
 use super::context::Observer;
 use super::extract::ExtractCall;
+use super::request::RequestAuthorizer;
 use super::service::AuthzService;
 use crate::Authorizer;
 
@@ -40,15 +41,7 @@ impl Default for AuthzConfig {
 /// Applies [`AuthzService`] to a service.
 #[derive(Clone)]
 pub struct AuthzLayer {
-    pub(crate) shared: Arc<Shared>,
-}
-
-/// What every clone of the service shares.
-pub(crate) struct Shared {
-    pub(crate) authorizer: Arc<Authorizer>,
-    pub(crate) extractor: Arc<dyn ExtractCall>,
-    pub(crate) observer: Arc<dyn Observer>,
-    pub(crate) config: AuthzConfig,
+    pub(crate) shared: Arc<RequestAuthorizer>,
 }
 
 impl AuthzLayer {
@@ -70,42 +63,37 @@ impl AuthzLayer {
         config: AuthzConfig,
     ) -> Self {
         Self {
-            shared: Arc::new(Shared {
-                authorizer,
-                extractor,
-                observer,
-                config,
-            }),
+            shared: Arc::new(RequestAuthorizer::new(
+                authorizer, extractor, observer, config,
+            )),
         }
+    }
+
+    /// A layer around an existing [`RequestAuthorizer`] (shared with other front
+    /// ends, such as a gRPC service, so they decide alike).
+    pub fn from_request_authorizer(shared: Arc<RequestAuthorizer>) -> Self {
+        Self { shared }
     }
 
     /// Replaces the settings.
     pub fn config(self, config: AuthzConfig) -> Self {
-        let s = &self.shared;
-        Self::from_parts(
-            Arc::clone(&s.authorizer),
-            Arc::clone(&s.extractor),
-            Arc::clone(&s.observer),
-            config,
-        )
+        Self {
+            shared: Arc::new(self.shared.with_config(config)),
+        }
     }
 
     /// Sets an observer of every decision (metrics).
     pub fn observer(self, observer: impl Observer) -> Self {
-        let s = &self.shared;
-        Self::from_parts(
-            Arc::clone(&s.authorizer),
-            Arc::clone(&s.extractor),
-            Arc::new(observer),
-            s.config.clone(),
-        )
+        Self {
+            shared: Arc::new(self.shared.with_observer(Arc::new(observer))),
+        }
     }
 }
 
 impl std::fmt::Debug for AuthzLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthzLayer")
-            .field("config", &self.shared.config)
+            .field("config", self.shared.config())
             .finish_non_exhaustive()
     }
 }

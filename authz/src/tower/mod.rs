@@ -36,6 +36,7 @@ mod extract;
 mod future;
 mod gateway_extract;
 mod layer;
+mod request;
 mod service;
 
 pub use body::{AuthzRequestBody, AuthzResponseBody};
@@ -44,4 +45,5 @@ pub use deny_response::{deny_response, deny_status, log_denial, DENY_REASON_HEAD
 pub use extract::{CallRequest, ExtractCall, ExtractError};
 pub use future::ResponseFuture;
 pub use layer::{AuthzConfig, AuthzLayer};
+pub use request::{Decided, RequestAuthorizer};
 pub use service::AuthzService;

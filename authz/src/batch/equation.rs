@@ -1,0 +1,196 @@
+//! The per-item checks and the batched cofactored Ed25519 equation.
+//!
+//! For a signature `(R, s)` by key `A` over message `M`, with `k = SHA-512(R || A || M) mod L`,
+//! an item is accepted when all of these hold:
+//!
+//! 1. `s` is canonical (`s < L`);
+//! 2. the bytes of `R` are a canonical encoding and decompress to a point;
+//! 3. `R` is not of small order (and `A` is not, which [`PublicKey`] guarantees);
+//! 4. `[8]([s]B - [k]A - R) = 0`, the cofactored equation.
+//!
+//! A batch of items passes when `[8](Σ z_i (s_i B - k_i A_i - R_i)) = 0` for independent
+//! random 128-bit `z_i`, which is one multiscalar multiplication. The cofactored batch
+//! equation passes for every batch of items that each pass check 4, and fails, except with
+//! probability at most 2^-128, for a batch holding an item that does not: the bracket of a
+//! failing item is then a point of prime order after the cofactor is cleared.
+
+use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
+use sha2::{Digest, Sha512};
+
+use super::error::SignatureInvalid;
+use crate::crypto::{PublicKey, Signature};
+
+/// A signature whose encoding passed checks 1 to 3, ready for the equation.
+#[derive(Clone, Copy)]
+pub(crate) struct Decoded {
+    r_bytes: [u8; 32],
+    r: EdwardsPoint,
+    s: Scalar,
+    a_bytes: [u8; 32],
+    a: EdwardsPoint,
+}
+
+/// One instance of the equation: a decoded signature bound to one message.
+#[derive(Clone, Copy)]
+pub(crate) struct Term {
+    r: EdwardsPoint,
+    s: Scalar,
+    a: EdwardsPoint,
+    k: Scalar,
+}
+
+/// True if the 255-bit y-coordinate in `bytes` is at least p = 2^255 - 19.
+fn y_is_non_canonical(bytes: &[u8; 32]) -> bool {
+    // p = ed ff ff .. ff 7f in little-endian. y >= p only for p..p+18, whose top byte
+    // (sign bit masked) is 0x7f and middle bytes all 0xff.
+    bytes[31] & 0x7f == 0x7f && bytes[1..31].iter().all(|&b| b == 0xff) && bytes[0] >= 0xed
+}
+
+impl Decoded {
+    /// Checks 1 to 3 for `signature` under `key`. Independent of the message.
+    pub(crate) fn new(key: &PublicKey, signature: &Signature) -> Result<Self, SignatureInvalid> {
+        let bytes = signature.to_bytes();
+        let mut r_bytes = [0u8; 32];
+        let mut s_bytes = [0u8; 32];
+        r_bytes.copy_from_slice(&bytes[..32]);
+        s_bytes.copy_from_slice(&bytes[32..]);
+
+        let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))
+            .ok_or(SignatureInvalid::NonCanonicalScalar)?;
+        if y_is_non_canonical(&r_bytes) {
+            return Err(SignatureInvalid::NonCanonicalR);
+        }
+        let r = CompressedEdwardsY(r_bytes)
+            .decompress()
+            .ok_or(SignatureInvalid::InvalidR)?;
+        // The encodings with x = 0 and the sign bit set (the only other non-canonical
+        // ones) are the identity and the point of order 2: caught here.
+        if r.is_small_order() {
+            return Err(SignatureInvalid::SmallOrderR);
+        }
+        let dalek = key.as_dalek();
+        Ok(Self {
+            r_bytes,
+            r,
+            s,
+            // The key is hashed as the bytes it was parsed from, as `verify_strict` does.
+            a_bytes: *dalek.as_bytes(),
+            a: dalek.to_edwards(),
+        })
+    }
+
+    /// Binds the signature to `message`: computes `k = SHA-512(R || A || M) mod L`.
+    pub(crate) fn term(&self, message: &[u8]) -> Term {
+        let digest = Sha512::new()
+            .chain_update(self.r_bytes)
+            .chain_update(self.a_bytes)
+            .chain_update(message)
+            .finalize();
+        let mut wide = [0u8; 64];
+        wide.copy_from_slice(&digest);
+        Term {
+            r: self.r,
+            s: self.s,
+            a: self.a,
+            k: Scalar::from_bytes_mod_order_wide(&wide),
+        }
+    }
+}
+
+impl Term {
+    /// Check 4 for this item alone: `[8]([s]B - [k]A - R) = 0`.
+    pub(crate) fn holds(&self) -> bool {
+        let sb_minus_ka =
+            EdwardsPoint::vartime_double_scalar_mul_basepoint(&self.k, &-self.a, &self.s);
+        (sb_minus_ka - self.r).mul_by_cofactor().is_identity()
+    }
+}
+
+/// Whether every term passes check 4, decided with one multiscalar multiplication.
+///
+/// `true` means all terms hold (up to a false-accept probability of at most 2^-128); `false`
+/// means at least one does not. A lone term, or a failing random source, is decided
+/// term by term, which is exact.
+pub(crate) fn all_hold(terms: &[Term]) -> bool {
+    match terms {
+        [] => true,
+        [one] => one.holds(),
+        _ => match random_weights(terms.len()) {
+            Some(z) => combined_holds(terms, &z),
+            None => terms.iter().all(Term::holds),
+        },
+    }
+}
+
+/// `[8](Σ z_i (s_i B - k_i A_i - R_i)) = 0`, as one MSM over `1 + 2n` points.
+fn combined_holds(terms: &[Term], z: &[Scalar]) -> bool {
+    let mut b_coefficient = Scalar::ZERO;
+    let mut scalars = Vec::with_capacity(1 + 2 * terms.len());
+    let mut points = Vec::with_capacity(1 + 2 * terms.len());
+    scalars.push(Scalar::ZERO);
+    points.push(ED25519_BASEPOINT_POINT);
+    for (term, z) in terms.iter().zip(z) {
+        b_coefficient += z * term.s;
+        scalars.push(-(z * term.k));
+        points.push(term.a);
+        scalars.push(-z);
+        points.push(term.r);
+    }
+    scalars[0] = b_coefficient;
+    EdwardsPoint::vartime_multiscalar_mul(&scalars, &points)
+        .mul_by_cofactor()
+        .is_identity()
+}
+
+/// `n` independent uniform 128-bit weights from the operating system's CSPRNG, or `None`
+/// if it fails (callers then verify item by item rather than with predictable weights).
+fn random_weights(n: usize) -> Option<Vec<Scalar>> {
+    let mut bytes = vec![0u8; 16 * n];
+    getrandom::fill(&mut bytes).ok()?;
+    Some(
+        bytes
+            .chunks_exact(16)
+            .map(|chunk| {
+                let mut wide = [0u8; 32];
+                wide[..16].copy_from_slice(chunk);
+                Scalar::from_bytes_mod_order(wide)
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_y_boundary() {
+        let mut p = [0xffu8; 32];
+        p[0] = 0xed;
+        p[31] = 0x7f;
+        assert!(y_is_non_canonical(&p));
+        let mut below = p;
+        below[0] = 0xec;
+        assert!(!y_is_non_canonical(&below));
+        let mut top = [0xffu8; 32];
+        top[31] = 0x7f;
+        assert!(y_is_non_canonical(&top));
+        top[31] = 0xff; // sign bit does not matter
+        assert!(y_is_non_canonical(&top));
+        let mut small = [0u8; 32];
+        small[0] = 0xff;
+        assert!(!y_is_non_canonical(&small));
+    }
+
+    #[test]
+    fn weights_are_128_bit_and_distinct() {
+        let z = random_weights(4).unwrap();
+        for w in &z {
+            assert_eq!(&w.as_bytes()[16..], &[0u8; 16]);
+        }
+        assert_ne!(z[0], z[1]);
+    }
+}

@@ -1,0 +1,82 @@
+//! `tenuo-authorizer`: the sidecar and gateway server (see `tenuo_authz::server`).
+//!
+//! `tenuo-authorizer serve` reads CONTRACTS §5 settings from flags and the
+//! environment. Bad configuration exits with a message naming what to fix and
+//! status 64 (EX_USAGE); SIGTERM or Ctrl-C stops gracefully.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tenuo_authz::server::{logging, run, ProcessEnv, ServeArgs, ServerConfig, ServerError};
+
+/// Tenuo warrant authorizer: sidecar, gateway, Envoy ext_authz.
+#[derive(Debug, Parser)]
+#[command(name = "tenuo-authorizer", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve authorization decisions.
+    Serve(ServeArgs),
+}
+
+const EX_USAGE: u8 = 64;
+
+fn main() -> ExitCode {
+    let Command::Serve(args) = Cli::parse().command;
+    let config = match ServerConfig::resolve(args, &ProcessEnv) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("tenuo-authorizer: {error}");
+            return ExitCode::from(EX_USAGE);
+        }
+    };
+    logging::init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("tenuo-authorizer: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config, shutdown_signal())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error @ ServerError::Config(_)) => {
+            eprintln!("tenuo-authorizer: {error}");
+            ExitCode::from(EX_USAGE)
+        }
+        Err(error) => {
+            eprintln!("tenuo-authorizer: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// SIGTERM (Kubernetes) or Ctrl-C.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

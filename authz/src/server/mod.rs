@@ -1,0 +1,44 @@
+//! The `tenuo-authorizer` server: a sidecar or a cluster gateway.
+//!
+//! One listener (default `0.0.0.0:9090`) serves HTTP/1.1 and h2c: the gateway
+//! contract (any request is matched against the gateway routes and answered allow
+//! or deny, as Envoy's ext_authz HTTP service and nginx `auth_request` expect),
+//! `POST /v1/check`, `GET /health` and `GET /ready`, and Envoy's ext_authz gRPC
+//! `envoy.service.auth.v3.Authorization/Check`. Metrics are on their own listener
+//! (default `0.0.0.0:9091`, `/metrics`).
+//!
+//! Under load it sheds rather than queues: past `max_concurrency` requests in
+//! flight, new ones get 503 with `Retry-After`. Heads, bodies and request time are
+//! bounded. On shutdown readiness turns false first, then in-flight requests
+//! finish within the grace period.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), tenuo_authz::server::ServerError> {
+//! use tenuo_authz::{crypto::SigningKey, server::{spawn, ServerConfig}};
+//! let key = SigningKey::generate().unwrap();
+//! let config = ServerConfig {
+//!     listen: "127.0.0.1:0".parse().unwrap(),
+//!     metrics_listen: "127.0.0.1:0".parse().unwrap(),
+//!     trusted_issuers: vec![key.public_key()],
+//!     ..ServerConfig::default()
+//! };
+//! let server = spawn(config).await?;
+//! println!("deciding on http://{}", server.addr);
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod config;
+pub mod grpc;
+mod http;
+pub mod logging;
+mod metrics;
+mod reload;
+mod serve;
+
+pub use config::{
+    parse_keys_file, split_keys, ConfigError, Env, ProcessEnv, ServeArgs, ServerConfig,
+};
+pub use metrics::{Metrics, MAX_TOOL_LABELS};
+pub use reload::ReloadableGateway;
+pub use serve::{run, spawn, RunningServer, ServerError};

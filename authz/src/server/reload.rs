@@ -1,0 +1,194 @@
+//! Files the server watches (trusted issuers, gateway config, revocation list):
+//! loaded at start (a bad file is a startup error), then polled and swapped
+//! atomically on change. A bad new file is logged and refused; the old one stays.
+//!
+//! Polling (default every 2 s) rather than inotify: Kubernetes updates mounted
+//! Secrets and ConfigMaps by swapping a symlink, which polling sees reliably.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+use sha2::Digest;
+
+use super::config::{parse_keys_file, ConfigError};
+use super::metrics::Metrics;
+use crate::crypto::PublicKey;
+use crate::decision::TrustedIssuers;
+use crate::gateway::CompiledGateway;
+use crate::pop::Args;
+use crate::revocation::SignedRevocationList;
+use crate::tower::{CallRequest, ExtractCall, ExtractError};
+use crate::Authorizer;
+
+/// The gateway config in force; swapped whole on reload.
+#[derive(Debug, Default)]
+pub struct ReloadableGateway {
+    current: ArcSwapOption<CompiledGateway>,
+}
+
+impl ReloadableGateway {
+    /// Installs a compiled config.
+    pub fn store(&self, gateway: CompiledGateway) {
+        self.current.store(Some(Arc::new(gateway)));
+    }
+
+    /// Whether a config is loaded.
+    pub fn is_loaded(&self) -> bool {
+        self.current.load().is_some()
+    }
+}
+
+impl ExtractCall for ReloadableGateway {
+    fn needs_body(&self, parts: &http::request::Parts) -> bool {
+        self.current
+            .load()
+            .as_ref()
+            .is_some_and(|g| ExtractCall::needs_body(g.as_ref(), parts))
+    }
+
+    fn extract(&self, request: &CallRequest<'_>) -> Result<(String, Args), ExtractError> {
+        match self.current.load().as_ref() {
+            Some(gateway) => ExtractCall::extract(gateway.as_ref(), request),
+            None => Err(ExtractError::NoRoute {
+                method: request.parts.method.to_string(),
+                path: request.parts.uri.path().to_owned(),
+            }),
+        }
+    }
+}
+
+/// Applies a file's new contents, or says why they are refused.
+type Apply = Box<dyn Fn(&[u8]) -> Result<(), ConfigError> + Send + Sync>;
+
+/// One watched file and how to apply its contents.
+pub(crate) struct Watch {
+    pub(crate) name: &'static str,
+    pub(crate) path: PathBuf,
+    pub(crate) apply: Apply,
+}
+
+impl Watch {
+    /// Reads and applies the file now.
+    pub(crate) fn load(&self) -> Result<[u8; 32], ConfigError> {
+        let bytes = read(&self.path, self.name)?;
+        (self.apply)(&bytes)?;
+        Ok(sha2::Sha256::digest(&bytes).into())
+    }
+}
+
+fn read(path: &Path, name: &str) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|e| ConfigError::Invalid {
+        name: format!("{name} {}", path.display()),
+        reason: e.to_string(),
+    })
+}
+
+/// Polls the files; applies each change, logging what happened.
+pub(crate) async fn watch_loop(watches: Vec<(Watch, [u8; 32])>, interval: Duration) {
+    let mut watches = watches;
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        for (watch, last) in &mut watches {
+            let Ok(bytes) = std::fs::read(&watch.path) else {
+                tracing::warn!(event = "config_unreadable", file = watch.name, path = %watch.path.display());
+                continue;
+            };
+            let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+            if digest == *last {
+                continue;
+            }
+            match (watch.apply)(&bytes) {
+                Ok(()) => {
+                    *last = digest;
+                    tracing::info!(event = "config_reloaded", file = watch.name, path = %watch.path.display());
+                }
+                Err(error) => {
+                    // Remember the digest so one bad file is reported once, not every tick.
+                    *last = digest;
+                    tracing::error!(event = "config_rejected", file = watch.name, path = %watch.path.display(), error = %error);
+                }
+            }
+        }
+    }
+}
+
+/// Trusted issuers from a file, added to the fixed ones.
+pub(crate) fn trust_watch(
+    path: PathBuf,
+    fixed: Vec<PublicKey>,
+    authorizer: Arc<Authorizer>,
+    metrics: Arc<Metrics>,
+) -> Watch {
+    let name = "TRUSTED_ISSUERS_FILE";
+    Watch {
+        name,
+        path,
+        apply: Box::new(move |bytes| {
+            let text = std::str::from_utf8(bytes).map_err(|_| ConfigError::Invalid {
+                name: name.into(),
+                reason: "not UTF-8".into(),
+            })?;
+            let mut keys = parse_keys_file(name, text)?;
+            keys.extend(fixed.iter().copied());
+            let trusted = TrustedIssuers::new(keys);
+            metrics.set_trusted_issuers(trusted.len());
+            authorizer.set_trusted_issuers(trusted);
+            Ok(())
+        }),
+    }
+}
+
+/// The gateway YAML.
+pub(crate) fn gateway_watch(path: PathBuf, gateway: Arc<ReloadableGateway>) -> Watch {
+    let name = "TENUO_GATEWAY_CONFIG";
+    Watch {
+        name,
+        path,
+        apply: Box::new(move |bytes| {
+            let text = std::str::from_utf8(bytes).map_err(|_| ConfigError::Invalid {
+                name: name.into(),
+                reason: "not UTF-8".into(),
+            })?;
+            let compiled = CompiledGateway::from_yaml(text).map_err(|e| ConfigError::Invalid {
+                name: name.into(),
+                reason: e.to_string(),
+            })?;
+            gateway.store(compiled);
+            Ok(())
+        }),
+    }
+}
+
+/// The signed revocation list (base64 text or CBOR).
+pub(crate) fn revocation_watch(path: PathBuf, authorizer: Arc<Authorizer>) -> Watch {
+    let name = "TENUO_REVOCATION_FILE";
+    Watch {
+        name,
+        path,
+        apply: Box::new(move |bytes| {
+            let list = match std::str::from_utf8(bytes) {
+                Ok(text)
+                    if !text.trim().is_empty()
+                        && text.trim().bytes().all(|b| b.is_ascii_graphic()) =>
+                {
+                    SignedRevocationList::from_base64(text)
+                }
+                _ => SignedRevocationList::from_cbor(bytes),
+            }
+            .map_err(|e| ConfigError::Invalid {
+                name: name.into(),
+                reason: e.to_string(),
+            })?;
+            authorizer
+                .install_revocation_list(&list)
+                .map_err(|e| ConfigError::Invalid {
+                    name: name.into(),
+                    reason: e.to_string(),
+                })
+        }),
+    }
+}

@@ -1,0 +1,286 @@
+//! Decision conformance with the reference implementation (`tenuo` 0.3.5).
+//!
+//! Every case is one decision — (chain, trusted roots, revocations, tool, args,
+//! PoP, now) — made by both implementations from the same bytes: ours with
+//! `tenuo_authz::decision`, the reference with `tenuo::wire::decode_stack` and
+//! `Authorizer::check_chain_with_pop_args_as_of` (a decode error there is a deny).
+//! Both must agree on allow/deny, our reason must be the one expected for the
+//! case, and the reference's error, mapped to a §2 reason, must match too unless
+//! the case says why it cannot. Chains are minted both ways: by the reference's
+//! builders with its PoPs, and by our `mint` module with our PoPs.
+//!
+//! Deliberate divergences (we deny where the reference allows) are pinned by the
+//! `divergence_*` tests at the end.
+
+#[path = "conformance/calls.rs"]
+mod calls;
+#[path = "conformance/chains.rs"]
+mod chains;
+#[path = "conformance/common.rs"]
+mod common;
+#[path = "conformance/harness.rs"]
+mod harness;
+
+use ciborium::Value;
+use tenuo_authz::constraint::{Constraint, ConstraintSet};
+use tenuo_authz::DenyReason;
+
+use common::{
+    args, cbor, pk, rk, s, seal, seal_bytes, value_of, Deciders, Input, Minted, Minter, Step, ROOT,
+};
+
+#[test]
+fn decisions_agree_with_the_reference() {
+    let mut cases = Vec::new();
+    calls::constraint_cases(&mut cases);
+    calls::argument_rule_cases(&mut cases);
+    calls::tool_cases(&mut cases);
+    calls::pop_cases(&mut cases);
+    calls::time_cases(&mut cases);
+    calls::revocation_cases(&mut cases);
+    calls::trust_cases(&mut cases);
+    calls::unsupported_cases(&mut cases);
+    chains::depth_cases(&mut cases);
+    chains::forged_link_cases(&mut cases);
+    chains::mixed_cases(&mut cases);
+    chains::tamper_cases(&mut cases);
+    chains::encoding_cases(&mut cases);
+    let total = harness::run(&cases);
+    assert!(total >= 500, "only {total} cases");
+}
+
+/// A divergence: the reference allows, we deny with `reason`.
+fn pin_divergence(input: &Input, reason: DenyReason) {
+    let mut deciders = Deciders::default();
+    let theirs = deciders.theirs(input);
+    assert_eq!(theirs, Ok(()), "the reference allows");
+    let ours = deciders.ours(input);
+    assert_eq!(ours.map_err(|e| e.0), Err(reason), "we deny");
+}
+
+fn input_for(m: &Minted, tool: &str, a: tenuo_authz::pop::Args) -> Input {
+    let now = m.now();
+    Input {
+        stack: m.stack(),
+        trusted: vec![ROOT],
+        revoked: Vec::new(),
+        tool: tool.to_owned(),
+        pop: Some(m.pop(m.leaf_holder(), tool, &a, now)),
+        args: a,
+        now,
+    }
+}
+
+fn from_reference(w: tenuo::Warrant, holder: u8) -> Minted {
+    let stack = tenuo::wire::encode_stack(&tenuo::wire::WarrantStack(vec![w.clone()])).unwrap();
+    Minted {
+        minter: Minter::Reference,
+        chain: tenuo_authz::wire::decode_stack(&stack).unwrap(),
+        holders: vec![holder],
+        ref_chain: Some(vec![w]),
+    }
+}
+
+#[test]
+fn divergence_shlex_is_unsupported() {
+    let mut cs = tenuo::ConstraintSet::new();
+    cs.insert("cmd", tenuo::constraints::Shlex::new(vec!["ls"]));
+    let w = tenuo::Warrant::builder()
+        .capability("shell", cs)
+        .holder(rk(2).public_key())
+        .ttl(std::time::Duration::from_secs(600))
+        .build(&rk(ROOT))
+        .unwrap();
+    let m = from_reference(w, 2);
+    pin_divergence(
+        &input_for(&m, "shell", args(&[("cmd", s("ls -la"))])),
+        DenyReason::Unsupported,
+    );
+    // Minted here as well.
+    let ours = Minted::mint(
+        Minter::Ours,
+        &[Step::new(
+            2,
+            vec![(
+                "shell",
+                ConstraintSet::new().with("cmd", Constraint::shlex(["ls"])),
+            )],
+        )],
+    );
+    pin_divergence(
+        &input_for(&ours, "shell", args(&[("cmd", s("ls"))])),
+        DenyReason::Unsupported,
+    );
+}
+
+#[test]
+fn divergence_required_approvers_are_unsupported() {
+    // No gate map: the reference enforces nothing and allows.
+    let base = Minted::mint(
+        Minter::Ours,
+        &[Step::new(2, vec![("read", ConstraintSet::new())])],
+    );
+    let mut p = base.chain[0].payload().clone();
+    p.required_approvers = Some(vec![pk(70)]);
+    p.min_approvals = Some(1);
+    let m = Minted {
+        chain: vec![seal(&p, ROOT)],
+        ..base
+    };
+    pin_divergence(&input_for(&m, "read", args(&[])), DenyReason::Unsupported);
+}
+
+fn gate_map_for(tool: &str) -> Vec<u8> {
+    let mut gates = tenuo::approval_gate::ApprovalGateMap::new();
+    gates.insert(
+        tool.to_owned(),
+        tenuo::approval_gate::ToolApprovalGate::whole_tool(),
+    );
+    tenuo::approval_gate::encode_approval_gate_map(&gates).unwrap()
+}
+
+#[test]
+fn divergence_approval_gates_are_unsupported() {
+    // Minted by the reference: approvers and a gate on `delete`; `read` is ungated.
+    let w = tenuo::Warrant::builder()
+        .capability("read", tenuo::ConstraintSet::new())
+        .capability("delete", tenuo::ConstraintSet::new())
+        .holder(rk(2).public_key())
+        .required_approvers(vec![rk(70).public_key()])
+        .min_approvals(1)
+        .extension(tenuo::APPROVAL_GATE_EXTENSION_KEY, gate_map_for("delete"))
+        .ttl(std::time::Duration::from_secs(600))
+        .build(&rk(ROOT))
+        .unwrap();
+    let m = from_reference(w, 2);
+    pin_divergence(&input_for(&m, "read", args(&[])), DenyReason::Unsupported);
+    // The gated tool: both deny (the reference wants approvals).
+    let input = input_for(&m, "delete", args(&[]));
+    let mut deciders = Deciders::default();
+    assert!(deciders.theirs(&input).is_err());
+    assert_eq!(
+        deciders.ours(&input).map_err(|e| e.0),
+        Err(DenyReason::Unsupported)
+    );
+
+    // The extension alone, without approvers, minted here by hand.
+    let base = Minted::mint(
+        Minter::Ours,
+        &[Step::new(2, vec![("read", ConstraintSet::new())])],
+    );
+    let mut p = base.chain[0].payload().clone();
+    p.extensions
+        .insert("tenuo.approval_gates".into(), gate_map_for("delete"));
+    let m = Minted {
+        chain: vec![seal(&p, ROOT)],
+        ..base
+    };
+    pin_divergence(&input_for(&m, "read", args(&[])), DenyReason::Unsupported);
+}
+
+/// The root payload of `m` with one map entry changed by `edit`, re-signed by the root.
+fn resigned_root(m: &Minted, edit: impl Fn(&mut Vec<(Value, Value)>)) -> Vec<u8> {
+    let Value::Map(mut entries) = value_of(m.chain[0].payload_bytes()) else {
+        panic!("payload is a map");
+    };
+    edit(&mut entries);
+    let envelope = seal_bytes(&cbor(&Value::Map(entries)), ROOT);
+    tenuo_authz::wire::encode_stack([envelope.as_slice()])
+}
+
+fn entry_mut(entries: &mut [(Value, Value)], key: u64) -> &mut Value {
+    &mut entries
+        .iter_mut()
+        .find(|(k, _)| matches!(k, Value::Integer(i) if u64::try_from(*i).ok() == Some(key)))
+        .expect("key present")
+        .1
+}
+
+#[test]
+fn divergence_duplicate_tool_names_are_invalid() {
+    let cs = ConstraintSet::new().with("path", Constraint::pattern("/data/*").unwrap());
+    let m = Minted::mint(Minter::Ours, &[Step::new(2, vec![("read", cs)])]);
+    let stack = resigned_root(&m, |entries| {
+        let Value::Map(tools) = entry_mut(entries, 3) else {
+            panic!("tools is a map");
+        };
+        // The same tool again, unconstrained: the reference keeps the last one.
+        let open = cbor(&ConstraintSet::new().to_cbor());
+        tools.push((Value::Text("read".into()), value_of(&open)));
+    });
+    let input = Input {
+        stack,
+        ..input_for(&m, "read", args(&[("path", s("/etc/passwd"))]))
+    };
+    pin_divergence(&input, DenyReason::InvalidWarrant);
+}
+
+#[test]
+fn divergence_duplicate_extension_keys_are_invalid() {
+    let mut base = Minted::mint(
+        Minter::Ours,
+        &[Step::new(2, vec![("read", ConstraintSet::new())])],
+    );
+    let mut p = base.chain[0].payload().clone();
+    p.extensions.insert("x-team".into(), vec![1]);
+    base.chain = vec![seal(&p, ROOT)];
+    let stack = resigned_root(&base, |entries| {
+        let Value::Map(ext) = entry_mut(entries, 10) else {
+            panic!("extensions is a map");
+        };
+        ext.push((Value::Text("x-team".into()), Value::Bytes(vec![2])));
+    });
+    let input = Input {
+        stack,
+        ..input_for(&base, "read", args(&[]))
+    };
+    pin_divergence(&input, DenyReason::InvalidWarrant);
+}
+
+#[test]
+fn divergence_oversized_warrant_inside_a_stack() {
+    // CONTRACTS §1: 64 KiB per warrant. The reference applies that limit to a lone
+    // warrant (`wire::decode`) but, inside a stack, only the 256 KiB stack limit.
+    let base = Minted::mint(
+        Minter::Ours,
+        &[Step::new(2, vec![("read", ConstraintSet::new())])],
+    );
+    let mut p = base.chain[0].payload().clone();
+    for i in 0..9 {
+        p.extensions.insert(format!("x-big-{i}"), vec![0x01; 8000]);
+    }
+    let big = seal_bytes(&tenuo_authz::wire::encode_payload(&p), ROOT);
+    assert!(big.len() > 64 * 1024);
+    // Alone, both refuse it.
+    assert!(tenuo::wire::decode(&big).is_err());
+    assert!(tenuo_authz::wire::decode_warrant(&big).is_err());
+    let input = Input {
+        stack: tenuo_authz::wire::encode_stack([big.as_slice()]),
+        ..input_for(&base, "read", args(&[]))
+    };
+    pin_divergence(&input, DenyReason::InvalidWarrant);
+}
+
+#[test]
+fn divergence_deeply_nested_values_are_invalid() {
+    // CONTRACTS §1 bounds nesting before decoding; the reference only hits
+    // ciborium's 256-level recursion limit, so it accepts a 150-deep list value.
+    let mut value = tenuo_authz::constraint::ArgValue::Null;
+    for _ in 0..150 {
+        value = tenuo_authz::constraint::ArgValue::List(vec![value]);
+    }
+    let set = ConstraintSet::new().with("x", Constraint::Exact(value.clone()));
+    let m = Minted::mint(
+        Minter::Ours,
+        &[Step::new(2, vec![("read", ConstraintSet::new())])],
+    );
+    let mut p = m.chain[0].payload().clone();
+    p.tools.insert("read".into(), set);
+    let envelope = seal_bytes(&tenuo_authz::wire::encode_payload(&p), ROOT);
+    let input = Input {
+        stack: tenuo_authz::wire::encode_stack([envelope.as_slice()]),
+        ..input_for(&m, "read", args(&[("x", value)]))
+    };
+    // The PoP names the same id: the payload differs only in its constraints.
+    pin_divergence(&input, DenyReason::InvalidWarrant);
+}
