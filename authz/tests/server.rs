@@ -503,12 +503,25 @@ fn rotation_by_rewriting_the_trusted_issuers_file_under_load_fails_no_allowed_re
 fn sigterm_turns_readiness_off_then_exits_cleanly() {
     let k = keys();
     let mut s = server(&k, &[]);
-    assert_eq!(s.request("GET", "/ready", &[], "").status, 200);
+    let before = support::try_http(s.addr, "GET", "/ready");
+    assert!(
+        matches!(before, Ok(200)),
+        "{before:?}; server status: {:?}",
+        s.status()
+    );
     s.terminate();
-    std::thread::sleep(Duration::from_millis(500));
+    // Readiness turns false at once; the listener stays open for the drain delay (2 s).
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let mut ready = 200;
+    while ready == 200 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        ready = match support::try_http(s.addr, "GET", "/ready") {
+            Ok(status) => status,
+            Err(error) => panic!("{error}; server status: {:?}", s.status()),
+        };
+    }
     assert_eq!(
-        s.request("GET", "/ready", &[], "").status,
-        503,
+        ready, 503,
         "readiness must go false before the listener closes"
     );
     let status = s
@@ -570,4 +583,60 @@ print(json.dumps({"trusted": cp.public_key_bytes().hex(), "ok": ok, "bad": bad})
         (bad.status, bad.json()["reason"].as_str()),
         (403, Some("constraint_violation"))
     );
+}
+
+/// Envoy's ext_authz gRPC `Check` against the binary's main port (h2c).
+#[test]
+fn envoy_ext_authz_grpc_check_on_the_same_port() {
+    use envoy_types::pb::envoy::service::auth::v3::attribute_context::{HttpRequest, Request};
+    use envoy_types::pb::envoy::service::auth::v3::authorization_client::AuthorizationClient;
+    use envoy_types::pb::envoy::service::auth::v3::{AttributeContext, CheckRequest};
+
+    let k = keys();
+    let s = server(&k, &[]);
+    let w = data_warrant(&k, now(), 300);
+    let check = |path: &str, pop: &str| CheckRequest {
+        attributes: Some(AttributeContext {
+            request: Some(Request {
+                time: None,
+                http: Some(HttpRequest {
+                    id: "grpc-1".into(),
+                    method: "GET".into(),
+                    path: format!("/files/read?path={path}"),
+                    headers: [
+                        ("x-tenuo-warrant".to_owned(), w.to_base64url()),
+                        ("x-tenuo-pop".to_owned(), pop.to_owned()),
+                    ]
+                    .into(),
+                    ..HttpRequest::default()
+                }),
+            }),
+            ..AttributeContext::default()
+        }),
+    };
+    let allowed_pop = pop_for(&k.agent, &w, "read_file", &path_args("/data/a"));
+    let denied_pop = pop_for(&k.agent, &w, "read_file", &path_args("/etc/passwd"));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (allowed, denied) = runtime.block_on(async {
+        let mut client = AuthorizationClient::connect(format!("http://{}", s.addr))
+            .await
+            .unwrap();
+        let allowed = client
+            .check(check("/data/a", &allowed_pop))
+            .await
+            .unwrap()
+            .into_inner();
+        let denied = client
+            .check(check("/etc/passwd", &denied_pop))
+            .await
+            .unwrap()
+            .into_inner();
+        (allowed, denied)
+    });
+    assert_eq!(allowed.status.map(|s| s.code), Some(0));
+    assert_eq!(denied.status.map(|s| s.code), Some(7));
+    assert!(s.metric("tenuo_authz_denied_total{reason=\"constraint_violation\"}") >= 1.0);
 }

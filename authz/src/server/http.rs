@@ -162,7 +162,7 @@ async fn gateway(State(state): State<AppState>, request: Request) -> Response {
     } else {
         Bytes::new()
     };
-    let decided = state.decider.decide(&parts, &bytes);
+    let decided = state.decider.decide_batched(&parts, &bytes).await;
     match decided.outcome {
         Ok(context) => {
             let mut response = StatusCode::OK.into_response();

@@ -24,6 +24,7 @@ use super::config::{ConfigError, ServerConfig};
 use super::http::{router, AppState};
 use super::metrics::Metrics;
 use super::reload::{gateway_watch, revocation_watch, trust_watch, watch_loop, ReloadableGateway};
+use crate::batch::{BatchConfig, PopBatch};
 use crate::gateway::CompiledGateway;
 use crate::tower::{AuthzConfig, ExtractCall, Observer, RequestAuthorizer};
 use crate::Authorizer;
@@ -136,19 +137,33 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
         max_body_bytes: config.max_body_bytes,
         ..AuthzConfig::default()
     };
-    let decider = Arc::new(RequestAuthorizer::new(
-        Arc::clone(&authorizer),
-        Arc::clone(&gateway) as Arc<dyn ExtractCall>,
-        Arc::clone(&metrics) as Arc<dyn Observer>,
-        authz_config,
-    ));
+    let batch_metrics = Arc::clone(&metrics);
+    let pop_batch = PopBatch::spawn_on(
+        BatchConfig::default().with_batch_observer(move |size| batch_metrics.observe_batch(size)),
+        &tokio::runtime::Handle::current(),
+    );
+    let decider = Arc::new(
+        RequestAuthorizer::new(
+            Arc::clone(&authorizer),
+            Arc::clone(&gateway) as Arc<dyn ExtractCall>,
+            Arc::clone(&metrics) as Arc<dyn Observer>,
+            authz_config,
+        )
+        .with_pop_batch(pop_batch),
+    );
     let ready = Arc::new(AtomicBool::new(false));
     let state = AppState {
         decider: Arc::clone(&decider),
         ready: Arc::clone(&ready),
         path_prefix: config.path_prefix.as_deref().map(Arc::from),
     };
-    let app = protect(router(state), &config);
+    // Envoy ext_authz gRPC on the same listener (h2c), deciding through the same
+    // RequestAuthorizer as the HTTP routes.
+    let grpc = super::grpc::ExtAuthz::new(Arc::clone(&decider)).into_service();
+    let app = protect(
+        router(state).route_service("/envoy.service.auth.v3.Authorization/{*method}", grpc),
+        &config,
+    );
 
     let listener = bind(config.listen).await?;
     let addr = listener.local_addr().map_err(|source| ServerError::Bind {

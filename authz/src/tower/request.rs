@@ -2,7 +2,7 @@
 //! end (the tower middleware, the gateway server, the Envoy gRPC service) so all
 //! of them decide, log and count alike.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -14,10 +14,15 @@ use super::deny_response::{deny_response, log_denial};
 use super::extract::{CallRequest, ExtractCall};
 use super::layer::AuthzConfig;
 use crate::authorizer::parse_pop;
-use crate::decision::{Authorized, Call};
+use crate::batch::{PopBatch, VerifyItem};
+use crate::chain::PreparedChain;
+use crate::crypto::Signature;
+use crate::decision::{finish_after_pop, Authorized, Call};
 use crate::deny::Denial;
+use crate::pop::{candidate_windows, pop_message, verify_pop, Args, PopError, PopWindows};
 use crate::wire::DecodeError;
 use crate::Authorizer;
+use tower_service::Service;
 
 /// One decided request.
 #[derive(Debug)]
@@ -36,6 +41,9 @@ pub struct RequestAuthorizer {
     extractor: Arc<dyn ExtractCall>,
     observer: Arc<dyn Observer>,
     config: AuthzConfig,
+    /// A handle to clone per request: a `PopBatch` in use holds a future that is
+    /// not `Sync`, so the shared template sits behind a mutex.
+    pop_batch: Option<Mutex<PopBatch>>,
 }
 
 impl std::fmt::Debug for RequestAuthorizer {
@@ -59,6 +67,16 @@ impl RequestAuthorizer {
             extractor,
             observer,
             config,
+            pop_batch: None,
+        }
+    }
+
+    /// Verifies PoPs through `batch`, gathering concurrent requests' signatures
+    /// into batches, in [`Self::decide_batched`].
+    pub fn with_pop_batch(self, batch: PopBatch) -> Self {
+        Self {
+            pop_batch: Some(Mutex::new(batch)),
+            ..self
         }
     }
 
@@ -84,6 +102,7 @@ impl RequestAuthorizer {
             extractor: Arc::clone(&self.extractor),
             observer: Arc::clone(&self.observer),
             config: self.config.clone(),
+            pop_batch: self.pop_batch.as_ref().map(|b| Mutex::new(lock(b).clone())),
         }
     }
 
@@ -116,6 +135,92 @@ impl RequestAuthorizer {
             request_id,
             outcome,
         }
+    }
+
+    /// As [`Self::decide`], with the PoP verified by the batch service when one is
+    /// configured (same answer; concurrent requests share one batch verification).
+    /// If the batch service is unavailable the PoP is verified inline: a service
+    /// problem never changes a verdict.
+    pub async fn decide_batched(&self, parts: &http::request::Parts, body: &[u8]) -> Decided {
+        let Some(template) = &self.pop_batch else {
+            return self.decide(parts, body);
+        };
+        let started = Instant::now();
+        let request_id = self.request_id_of(parts);
+        let (tool, outcome) = match self.before_pop(parts, body) {
+            Err((tool, denial)) => (tool, Err(denial)),
+            Ok(pending) => {
+                let handle = lock(template).clone();
+                let verdict = verify_pop_batched(handle, &pending).await;
+                let outcome = verdict.and_then(|()| pending.finish());
+                (Some(pending.tool), outcome)
+            }
+        };
+        let outcome =
+            outcome.map(|allowed| AuthzContext::from_allowed(allowed, request_id.clone()));
+        self.record(tool.as_deref(), outcome.as_ref(), started, &request_id);
+        Decided {
+            tool,
+            request_id,
+            outcome,
+        }
+    }
+
+    /// Everything up to the PoP: warrant header, extraction, chain, tool.
+    fn before_pop(
+        &self,
+        parts: &http::request::Parts,
+        body: &[u8],
+    ) -> Result<PendingPop, (Option<String>, Denial)> {
+        let token = self.token(parts).map_err(|d| (None, d))?;
+        let (tool, args) = self
+            .extractor
+            .extract(&CallRequest { parts, body })
+            .map_err(|e| (None, Denial::Request(e)))?;
+        let fail = |tool: &str, denial| (Some(tool.to_owned()), denial);
+        let chain = self.authorizer.prepare(token).map_err(|d| fail(&tool, d))?;
+        let pop = parse_pop(self.pop_text(parts)).map_err(|d| fail(&tool, d))?;
+        let now = self.authorizer.now();
+        let call = Call {
+            tool: &tool,
+            args: &args,
+            pop: pop.as_ref(),
+            now,
+        };
+        self.authorizer
+            .check_before_pop(&chain, &call)
+            .map_err(|d| fail(&tool, d))?;
+        Ok(PendingPop {
+            chain,
+            tool,
+            args,
+            pop,
+            now,
+            windows: self.authorizer.policy().pop_windows,
+        })
+    }
+
+    fn token<'p>(&self, parts: &'p http::request::Parts) -> Result<&'p str, Denial> {
+        match parts
+            .headers
+            .get(&self.config.warrant_header)
+            .map(|v| v.to_str())
+        {
+            None => Err(Denial::MissingWarrant),
+            Some(Err(_)) => Err(Denial::InvalidWarrant(DecodeError::Text(
+                "warrant header is not ASCII",
+            ))),
+            Some(Ok(token)) if token.trim().is_empty() => Err(Denial::MissingWarrant),
+            Some(Ok(token)) => Ok(token),
+        }
+    }
+
+    /// A PoP header that is not text cannot be a signature: invalid, not missing.
+    fn pop_text<'p>(&self, parts: &'p http::request::Parts) -> Option<&'p str> {
+        parts
+            .headers
+            .get(&self.config.pop_header)
+            .map(|v| v.to_str().unwrap_or("\u{0}"))
     }
 
     /// Logs and counts a denial decided outside [`Self::decide`] (an unreadable
@@ -162,42 +267,24 @@ impl RequestAuthorizer {
         parts: &http::request::Parts,
         body: &[u8],
     ) -> (Option<String>, Result<Authorized, Denial>) {
-        let headers = &parts.headers;
-        let token = match headers.get(&self.config.warrant_header).map(|v| v.to_str()) {
-            None => return (None, Err(Denial::MissingWarrant)),
-            Some(Err(_)) => {
-                return (
-                    None,
-                    Err(Denial::InvalidWarrant(DecodeError::Text(
-                        "warrant header is not ASCII",
-                    ))),
+        match self.before_pop(parts, body) {
+            Err((tool, denial)) => (tool, Err(denial)),
+            Ok(pending) => {
+                let leaf = pending.chain.leaf();
+                let verdict = verify_pop(
+                    &leaf.holder,
+                    &leaf.id,
+                    &pending.tool,
+                    &pending.args,
+                    pending.pop.as_ref(),
+                    pending.now,
+                    pending.windows,
                 )
+                .map_err(Denial::Pop);
+                let outcome = verdict.and_then(|()| pending.finish());
+                (Some(pending.tool), outcome)
             }
-            Some(Ok(token)) if token.trim().is_empty() => {
-                return (None, Err(Denial::MissingWarrant))
-            }
-            Some(Ok(token)) => token,
-        };
-        let (tool, args) = match self.extractor.extract(&CallRequest { parts, body }) {
-            Ok(call) => call,
-            Err(error) => return (None, Err(Denial::Request(error))),
-        };
-        let outcome = (|| {
-            let chain = self.authorizer.prepare(token)?;
-            // A PoP header that is not text cannot be a signature: invalid, not missing.
-            let pop_text = headers
-                .get(&self.config.pop_header)
-                .map(|v| v.to_str().unwrap_or("\u{0}"));
-            let pop = parse_pop(pop_text)?;
-            let call = Call {
-                tool: &tool,
-                args: &args,
-                pop: pop.as_ref(),
-                now: self.authorizer.now(),
-            };
-            self.authorizer.decide(&chain, &call)
-        })();
-        (Some(tool), outcome)
+        }
     }
 
     /// The request id: the request id header, or a fresh random one.
@@ -217,4 +304,75 @@ fn random_request_id() -> String {
     // A request id only correlates log lines; a failed RNG read leaves zeros.
     let _ = getrandom::fill(&mut bytes);
     hex::encode(bytes)
+}
+
+/// A request that passed every check before the PoP.
+struct PendingPop {
+    chain: Arc<PreparedChain>,
+    tool: String,
+    args: Args,
+    pop: Option<Signature>,
+    now: i64,
+    windows: PopWindows,
+}
+
+impl PendingPop {
+    /// Arguments and approvals, after a verified PoP.
+    fn finish(&self) -> Result<Authorized, Denial> {
+        let call = Call {
+            tool: &self.tool,
+            args: &self.args,
+            pop: self.pop.as_ref(),
+            now: self.now,
+        };
+        let grant = self
+            .chain
+            .leaf_grant(&self.tool)
+            .ok_or_else(|| Denial::ToolNotInWarrant {
+                tool: self.tool.clone(),
+                id: self.chain.leaf().id,
+            })?;
+        finish_after_pop(&self.chain, grant, &call)
+    }
+}
+
+/// Verifies the PoP in a batch: the current window joins the batch, the other
+/// accepted windows are tried for this request alone.
+async fn verify_pop_batched(mut batch: PopBatch, pending: &PendingPop) -> Result<(), Denial> {
+    let Some(signature) = pending.pop else {
+        return Err(Denial::Pop(PopError::Missing));
+    };
+    let leaf = pending.chain.leaf();
+    let windows = candidate_windows(pending.now, pending.windows).map_err(Denial::Pop)?;
+    let messages = windows
+        .iter()
+        .map(|w| pop_message(&leaf.id, &pending.tool, &pending.args, *w))
+        .collect();
+    let item = VerifyItem::with_candidates(leaf.holder, signature, messages);
+    let verdict = match std::future::poll_fn(|cx| Service::poll_ready(&mut batch, cx)).await {
+        Ok(()) => Service::call(&mut batch, item).await,
+        Err(error) => Err(error),
+    };
+    match verdict {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Denial::Pop(PopError::Invalid)),
+        // The batch service failed (never a verdict): decide this one inline.
+        Err(_) => verify_pop(
+            &leaf.holder,
+            &leaf.id,
+            &pending.tool,
+            &pending.args,
+            Some(&signature),
+            pending.now,
+            pending.windows,
+        )
+        .map_err(Denial::Pop),
+    }
+}
+
+fn lock(batch: &Mutex<PopBatch>) -> MutexGuard<'_, PopBatch> {
+    // Cloning a handle cannot leave it inconsistent: a poisoned lock is still usable.
+    batch
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

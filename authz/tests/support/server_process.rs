@@ -137,6 +137,11 @@ impl ServerProcess {
             .collect()
     }
 
+    /// The exit status, if the process has exited.
+    pub(crate) fn status(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+
     /// Sends SIGTERM.
     pub(crate) fn terminate(&self) {
         let status = Command::new("kill")
@@ -208,4 +213,10 @@ pub(crate) fn http(
         headers,
         body: body.to_owned(),
     }
+}
+
+/// The status of a request, or the connection error.
+pub(crate) fn try_http(addr: SocketAddr, method: &str, path: &str) -> Result<u16, std::io::Error> {
+    TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    Ok(http(addr, method, path, &[], "").status)
 }

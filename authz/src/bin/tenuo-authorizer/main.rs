@@ -45,7 +45,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(config, shutdown_signal())) {
+    // The signal handlers are installed before the server starts: a SIGTERM that
+    // arrives during start-up must shut it down gracefully, not kill it.
+    match runtime.block_on(async {
+        let signal = shutdown_signal();
+        run(config, signal).await
+    }) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error @ ServerError::Config(_)) => {
             eprintln!("tenuo-authorizer: {error}");
@@ -58,25 +63,21 @@ fn main() -> ExitCode {
     }
 }
 
-/// SIGTERM (Kubernetes) or Ctrl-C.
-async fn shutdown_signal() {
+/// SIGTERM (Kubernetes) or Ctrl-C. Registers the handlers when called (inside the
+/// runtime); the returned future completes on the first signal.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let interrupt = tokio::signal::ctrl_c();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt => {}
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+            return;
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+        let _ = interrupt.await;
     }
 }
