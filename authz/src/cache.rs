@@ -21,6 +21,9 @@ use sha2::Digest;
 use crate::chain::PreparedChain;
 use crate::wire::{decode_token, DecodeError};
 
+/// Bytes per unit of cache weight.
+const WEIGHT_UNIT: u64 = 64;
+
 /// Cache sizing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheConfig {
@@ -89,17 +92,19 @@ impl std::fmt::Debug for ChainCache {
 impl ChainCache {
     /// An empty cache.
     pub fn new(config: CacheConfig) -> Self {
-        // Every entry weighs at least max_bytes / max_entries, so the weight bound
-        // also bounds the count.
-        let floor = u32::try_from(config.max_bytes / config.max_entries.max(1))
+        // moka sizes its frequency sketch by capacity, so weigh in 64-byte units
+        // rather than bytes: a 16 MiB budget is 262,144 units, not 16 million.
+        let capacity = (config.max_bytes / WEIGHT_UNIT).max(1);
+        // Every entry weighs at least capacity / max_entries units, so the weight
+        // bound also bounds the count.
+        let floor = u32::try_from(capacity / config.max_entries.max(1))
             .unwrap_or(u32::MAX)
             .max(1);
         let entries = moka::sync::Cache::builder()
-            .max_capacity(config.max_bytes)
+            .max_capacity(capacity)
             .weigher(move |_: &[u8; 32], chain: &Arc<PreparedChain>| {
-                u32::try_from(chain.approximate_size() + 96)
-                    .unwrap_or(u32::MAX)
-                    .max(floor)
+                let units = (chain.approximate_size() as u64 + 96).div_ceil(WEIGHT_UNIT);
+                u32::try_from(units).unwrap_or(u32::MAX).max(floor)
             })
             .expire_after(UntilChainExpiry)
             .build();

@@ -640,3 +640,40 @@ fn envoy_ext_authz_grpc_check_on_the_same_port() {
     assert_eq!(denied.status.map(|s| s.code), Some(7));
     assert!(s.metric("tenuo_authz_denied_total{reason=\"constraint_violation\"}") >= 1.0);
 }
+
+/// nginx `auth_request` (X-Original-URI/Method) and Envoy's HTTP ext_authz
+/// `path_prefix` reach the same decision as a direct request.
+#[test]
+fn proxies_forward_the_original_request() {
+    let k = keys();
+    let s = server(&k, &[("TENUO_PATH_PREFIX", "/authz")]);
+    let w = data_warrant(&k, now(), 300);
+    let token = w.to_base64url();
+    let pop = pop_for(&k.agent, &w, "read_file", &path_args("/data/a"));
+    let nginx = s.request(
+        "GET",
+        "/_tenuo",
+        &[
+            ("x-original-uri", "/files/read?path=/data/a"),
+            ("x-original-method", "GET"),
+            ("x-tenuo-warrant", &token),
+            ("x-tenuo-pop", &pop),
+        ],
+        "",
+    );
+    assert_eq!(nginx.status, 200, "{}", nginx.body);
+    let envoy = s.request(
+        "GET",
+        "/authz/files/read?path=/data/a",
+        &[("x-tenuo-warrant", &token), ("x-tenuo-pop", &pop)],
+        "",
+    );
+    assert_eq!(envoy.status, 200, "{}", envoy.body);
+    let outside = s.request(
+        "GET",
+        "/authz/files/read?path=/etc",
+        &[("x-tenuo-warrant", &token), ("x-tenuo-pop", &pop)],
+        "",
+    );
+    assert_eq!(outside.status, 403);
+}

@@ -1,1 +1,34 @@
-//! tenuo-e2e.
+//! End-to-end scenarios for `tenuo-authorizer`, written once against a
+//! [`Target`] so the same suite runs on a kind cluster and on local processes
+//! rendered from the Helm chart (`cargo xtask e2e [--backend local]`).
+//!
+//! - [`Target`]: what a backend gives the suite: the authorizer Service and the
+//!   control plane endpoints, pod logs and metrics, Secrets, upgrades with new
+//!   values (a rollout), restarts, workload credentials, agents.
+//! - [`run_suite`]: every scenario (denials, rotation under load, the three
+//!   delivery patterns), each a row of the [`Report`].
+//! - The `control-plane` binary (feature `control-plane`): the reference control
+//!   plane that issues warrants over HTTP to authenticated workloads.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used))]
+
+mod client;
+mod fixture;
+mod http;
+mod load;
+mod logs;
+mod policy;
+mod report;
+mod scenarios;
+mod target;
+
+pub use client::ControlPlaneClient;
+pub use fixture::{base_values, Fixture, GATEWAY_YAML, NAMESPACE, RELEASE};
+pub use http::{request, Reply};
+pub use load::{Load, LoadStats};
+pub use logs::{denial_lines, sum_metric};
+pub use policy::{Policy, ToolPolicy, WorkloadPolicy};
+pub use report::{Report, Row};
+pub use scenarios::run_suite;
+pub use target::{AgentRun, ControlPlaneSpec, Target};

@@ -12,12 +12,15 @@ use crate::project_root;
 pub(crate) fn run() -> Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(project_root());
+    // The dev profile shares its build with the tests; the walk-through is not timed.
     cmd!(
         sh,
-        "cargo build --quiet --release -p tenuo-authz --features cli --bin tenuo"
+        "cargo build --quiet -p tenuo-authz --features cli --bin tenuo"
     )
     .run()?;
-    let tenuo = project_root().join("target/release/tenuo");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| project_root().join("target"), std::path::PathBuf::from);
+    let tenuo = target.join("debug/tenuo");
     let tmp = sh.create_temp_dir()?;
     let dir = tmp.path();
 

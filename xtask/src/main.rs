@@ -5,9 +5,12 @@
 //! - `chart`: lint and render the Helm chart offline with Helm's engine, parse
 //!   every object into the Kubernetes API types and check its security and
 //!   availability properties; bad values files must fail the named check.
+//! - `e2e`: the end-to-end scenarios on a kind cluster, or offline on local
+//!   processes rendered from the chart (`--backend local`).
 
 mod chart;
 mod demo;
+mod e2e;
 
 use std::path::PathBuf;
 
@@ -18,6 +21,7 @@ fn main() -> Result<()> {
     match args.next().as_deref() {
         Some("chart") => chart::run(),
         Some("demo") => demo::run(),
+        Some("e2e") => e2e::run(args),
         Some(other) => bail!("unknown command {other}\n\n{USAGE}"),
         None => {
             println!("{USAGE}");
@@ -26,7 +30,7 @@ fn main() -> Result<()> {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask <command>\n\ncommands:\n  chart   lint, render and check charts/tenuo-authorizer offline\n  demo    walk through the tenuo CLI: mint, attenuate, sign a PoP, verify";
+const USAGE: &str = "usage: cargo xtask <command>\n\ncommands:\n  chart   lint, render and check charts/tenuo-authorizer offline\n  demo    walk through the tenuo CLI: mint, attenuate, sign a PoP, verify\n  e2e     end-to-end scenarios on kind ([--keep]), or offline with --backend local";
 
 /// The workspace root (the parent of this crate's directory).
 pub(crate) fn project_root() -> PathBuf {

@@ -1,0 +1,77 @@
+//! What a backend (kind or local processes) gives the scenarios.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use anyhow::Result;
+
+use crate::policy::Policy;
+
+/// How to run the control plane.
+#[derive(Debug, Clone)]
+pub struct ControlPlaneSpec {
+    /// Secret with the signing keys (one hex seed per data key).
+    pub keys_secret: String,
+    /// The data key signing at start.
+    pub initial_key: String,
+    /// The policy.
+    pub policy: Policy,
+    /// Bearer token of `/admin/*` (rotation, revocation).
+    pub admin_token: String,
+    /// Workload identities that get a credential (offline: the token file).
+    pub workloads: Vec<String>,
+}
+
+/// One agent run's summary, as the Python agent prints it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct AgentRun {
+    /// Calls made to the authorizer.
+    pub requests: u64,
+    /// Allowed (200).
+    pub allowed: u64,
+    /// Denied as the agent expected (the out-of-bounds probe).
+    pub denied_as_expected: u64,
+    /// Anything else: an allowed call denied, an error.
+    pub failures: u64,
+    /// Warrants fetched from the control plane.
+    #[serde(default)]
+    pub warrants: u64,
+    /// Details of failures.
+    #[serde(default)]
+    pub errors: Vec<String>,
+}
+
+/// A deployment of the authorizer the scenarios can drive.
+pub trait Target {
+    /// `kind` or `local`.
+    fn name(&self) -> &str;
+    /// The authorizer Service (load-balanced over the replicas).
+    fn authorizer(&self) -> SocketAddr;
+    /// Creates or replaces a Secret; mounted copies see the change.
+    fn write_secret(&mut self, name: &str, data: &BTreeMap<String, String>) -> Result<()>;
+    /// Starts the control plane; returns its address.
+    fn deploy_control_plane(&mut self, spec: &ControlPlaneSpec) -> Result<SocketAddr>;
+    /// The credential a workload presents to the control plane
+    /// (a service account token on kind, the token file's entry offline).
+    fn workload_token(&self, workload: &str) -> Result<String>;
+    /// `helm upgrade --install --wait` with these values: a rollout when the
+    /// pod template changes, complete (all new replicas ready) on return.
+    fn upgrade(&mut self, values: &serde_json::Value) -> Result<()>;
+    /// `kubectl rollout restart` and wait for it.
+    fn restart(&mut self) -> Result<()>;
+    /// Every authorizer log line (stdout) of the current and replaced pods.
+    fn logs(&self) -> Result<String>;
+    /// The metrics text of each current replica.
+    fn metrics(&self) -> Result<Vec<String>>;
+    /// Runs the Python agent with these arguments and environment (plus, when
+    /// given, every key of a Secret as a variable, as `envFrom` would), and
+    /// returns its summary.
+    fn run_agent(
+        &mut self,
+        args: &[String],
+        env: &[(String, String)],
+        env_from_secret: Option<&str>,
+    ) -> Result<AgentRun>;
+    /// Logs and events worth showing when a scenario failed.
+    fn diagnostics(&self) -> String;
+}

@@ -1,0 +1,318 @@
+//! The local backend: the chart rendered with Helm's engine, its Deployment
+//! run as `tenuo-authorizer` processes on loopback (command, args, env, and
+//! the files of its ConfigMap and Secret volumes), the replicas behind a
+//! round-robin TCP proxy standing in for the Service, and a rollout as
+//! start-new, ready, stop-old, one replica at a time.
+
+mod process;
+mod proxy;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+use tenuo_e2e::{AgentRun, ControlPlaneSpec, Target};
+use xshell::Shell;
+
+use super::{python, render, Bins};
+use process::{Plan, Process};
+use proxy::Proxy;
+
+pub(crate) struct LocalTarget {
+    root: PathBuf,
+    sh: Shell,
+    bins: Bins,
+    dir: PathBuf,
+    secrets: BTreeMap<String, BTreeMap<String, String>>,
+    proxy: Proxy,
+    replicas: Vec<Process>,
+    generation: u32,
+    logs: Arc<Mutex<String>>,
+    control_plane: Option<Process>,
+    tokens: BTreeMap<String, String>,
+    plan: Option<(Plan, usize)>,
+}
+
+impl LocalTarget {
+    pub(crate) fn new(sh: &Shell, root: &Path, bins: Bins) -> Result<Self> {
+        let dir = std::env::temp_dir().join(format!("tenuo-e2e-{}", std::process::id()));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self {
+            root: root.to_path_buf(),
+            sh: sh.clone(),
+            bins,
+            dir,
+            secrets: BTreeMap::new(),
+            proxy: Proxy::start()?,
+            replicas: Vec::new(),
+            generation: 0,
+            logs: Arc::new(Mutex::new(String::new())),
+            control_plane: None,
+            tokens: BTreeMap::new(),
+            plan: None,
+        })
+    }
+
+    fn secret_dir(&self, name: &str) -> PathBuf {
+        self.dir.join("secrets").join(name)
+    }
+
+    /// The rendered Deployment as a process plan, and its replica count.
+    fn plan(&mut self, objects: &[Value]) -> Result<(Plan, usize)> {
+        let deployment = objects
+            .iter()
+            .find(|o| o["kind"] == "Deployment")
+            .context("the chart rendered no Deployment")?;
+        let replicas = deployment["spec"]["replicas"].as_u64().unwrap_or(1) as usize;
+        let pod = &deployment["spec"]["template"]["spec"];
+        let container = pod["containers"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["name"] == "tenuo-authorizer"))
+            .context("no tenuo-authorizer container")?;
+        let gen_dir = self.dir.join(format!("gen-{}", self.generation));
+        // Volumes: ConfigMaps written per generation, Secrets live (shared).
+        let mut mounts: Vec<(String, PathBuf)> = Vec::new();
+        for m in container["volumeMounts"].as_array().into_iter().flatten() {
+            let name = m["name"].as_str().unwrap_or_default();
+            let mount_path = m["mountPath"].as_str().unwrap_or_default().to_owned();
+            let volume = pod["volumes"]
+                .as_array()
+                .and_then(|v| v.iter().find(|v| v["name"] == name))
+                .with_context(|| format!("volume {name} not in the pod"))?;
+            let local = if let Some(cm) = volume["configMap"]["name"].as_str() {
+                let data = objects
+                    .iter()
+                    .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == cm)
+                    .with_context(|| format!("ConfigMap {cm} not rendered"))?;
+                let d = gen_dir.join(name);
+                std::fs::create_dir_all(&d)?;
+                for (k, v) in data["data"].as_object().into_iter().flatten() {
+                    std::fs::write(d.join(k), v.as_str().unwrap_or_default())?;
+                }
+                d
+            } else if let Some(secret) = volume["secret"]["secretName"].as_str() {
+                if !self.secrets.contains_key(secret) {
+                    bail!("Secret {secret} (volume {name}) does not exist");
+                }
+                for item in volume["secret"]["items"].as_array().into_iter().flatten() {
+                    if item["key"] != item["path"] {
+                        bail!("volume {name}: items that rename keys are not supported locally");
+                    }
+                }
+                self.secret_dir(secret)
+            } else {
+                bail!("volume {name}: only configMap and secret volumes run locally");
+            };
+            mounts.push((mount_path, local));
+        }
+        let mut env = Vec::new();
+        for e in container["env"].as_array().into_iter().flatten() {
+            let name = e["name"].as_str().unwrap_or_default().to_owned();
+            let Some(value) = e["value"].as_str() else {
+                bail!("env {name}: only literal values run locally");
+            };
+            let value = match name.as_str() {
+                // Loopback only, on free ports.
+                "LISTEN_ADDR" | "METRICS_ADDR" => "127.0.0.1:0".to_owned(),
+                _ => mounts
+                    .iter()
+                    .find_map(|(mount, local)| {
+                        value
+                            .strip_prefix(mount.as_str())
+                            .map(|rest| format!("{}{rest}", local.display()))
+                    })
+                    .unwrap_or_else(|| value.to_owned()),
+            };
+            env.push((name, value));
+        }
+        let strings = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        };
+        let mut program = strings(&container["command"]);
+        let args = strings(&container["args"]);
+        if program.is_empty() {
+            // The image's entrypoint is the authorizer.
+            program.push(self.bins.authorizer.display().to_string());
+        }
+        let ready_path = container["readinessProbe"]["httpGet"]["path"]
+            .as_str()
+            .unwrap_or("/ready")
+            .to_owned();
+        Ok((
+            Plan {
+                program: PathBuf::from(&program[0]),
+                args: program[1..].iter().cloned().chain(args).collect(),
+                env,
+                ready_path,
+            },
+            replicas,
+        ))
+    }
+
+    /// Start-new, ready, stop-old, one replica at a time (maxSurge 1,
+    /// maxUnavailable 0).
+    fn rollout(&mut self, plan: &Plan, replicas: usize) -> Result<()> {
+        let mut old = std::mem::take(&mut self.replicas);
+        for _ in 0..replicas {
+            let p = Process::start_authorizer(plan, Arc::clone(&self.logs))?;
+            self.proxy.add(p.addr);
+            self.replicas.push(p);
+            if let Some(mut o) = old.pop() {
+                self.proxy.remove(o.addr);
+                o.terminate()?;
+            }
+        }
+        for mut o in old {
+            self.proxy.remove(o.addr);
+            o.terminate()?;
+        }
+        Ok(())
+    }
+}
+
+impl Target for LocalTarget {
+    fn name(&self) -> &str {
+        "local"
+    }
+
+    fn authorizer(&self) -> SocketAddr {
+        self.proxy.addr
+    }
+
+    fn write_secret(&mut self, name: &str, data: &BTreeMap<String, String>) -> Result<()> {
+        let dir = self.secret_dir(name);
+        std::fs::create_dir_all(&dir)?;
+        for (k, v) in data {
+            // Write then rename, as the kubelet swaps a Secret volume atomically.
+            let tmp = dir.join(format!(".{k}.tmp"));
+            std::fs::write(&tmp, v)?;
+            std::fs::rename(&tmp, dir.join(k))?;
+        }
+        self.secrets.insert(name.to_owned(), data.clone());
+        Ok(())
+    }
+
+    fn deploy_control_plane(&mut self, spec: &ControlPlaneSpec) -> Result<SocketAddr> {
+        let policy = self.dir.join("policy.json");
+        std::fs::write(&policy, serde_json::to_vec_pretty(&spec.policy)?)?;
+        for (i, w) in spec.workloads.iter().enumerate() {
+            let token = format!("tok-{i}-{}", &spec.admin_token[6..]);
+            self.tokens.insert(w.clone(), token);
+        }
+        let by_token: BTreeMap<&String, &String> =
+            self.tokens.iter().map(|(w, t)| (t, w)).collect();
+        let tokens = self.dir.join("tokens.json");
+        std::fs::write(&tokens, serde_json::to_vec_pretty(&by_token)?)?;
+        let keys = self.secret_dir(&spec.keys_secret);
+        let args = vec![
+            "--listen".to_owned(),
+            "127.0.0.1:0".to_owned(),
+            "--policy".to_owned(),
+            policy.display().to_string(),
+            "--keys-dir".to_owned(),
+            keys.display().to_string(),
+            "--signing-key".to_owned(),
+            spec.initial_key.clone(),
+            "--tokens".to_owned(),
+            tokens.display().to_string(),
+        ];
+        let env = vec![("ADMIN_TOKEN".to_owned(), spec.admin_token.clone())];
+        let p = Process::start_json(&self.bins.control_plane, &args, &env, Arc::default())?;
+        let addr = p.addr;
+        self.control_plane = Some(p);
+        Ok(addr)
+    }
+
+    fn workload_token(&self, workload: &str) -> Result<String> {
+        self.tokens
+            .get(workload)
+            .cloned()
+            .with_context(|| format!("no token for {workload}"))
+    }
+
+    fn upgrade(&mut self, values: &Value) -> Result<()> {
+        self.generation += 1;
+        let file = self.dir.join(format!("values-{}.json", self.generation));
+        std::fs::write(&file, serde_json::to_vec_pretty(values)?)?;
+        let objects = render::render(&self.sh, &self.root, &file)?;
+        if !objects.iter().any(|o| o["kind"] == "Service") {
+            bail!("the chart rendered no Service");
+        }
+        let (plan, replicas) = self.plan(&objects)?;
+        self.rollout(&plan, replicas)?;
+        self.plan = Some((plan, replicas));
+        Ok(())
+    }
+
+    fn restart(&mut self) -> Result<()> {
+        let (plan, replicas) = self.plan.clone().context("nothing installed")?;
+        self.rollout(&plan, replicas)
+    }
+
+    fn logs(&self) -> Result<String> {
+        Ok(self.logs.lock().map(|l| l.clone()).unwrap_or_default())
+    }
+
+    fn metrics(&self) -> Result<Vec<String>> {
+        self.replicas
+            .iter()
+            .map(|p| {
+                let metrics = p.metrics.context("no metrics address")?;
+                Ok(tenuo_e2e::request(metrics, "GET", "/metrics", &[], "")?.body)
+            })
+            .collect()
+    }
+
+    fn run_agent(
+        &mut self,
+        args: &[String],
+        env: &[(String, String)],
+        env_from_secret: Option<&str>,
+    ) -> Result<AgentRun> {
+        let mut command = std::process::Command::new(python());
+        command
+            .arg(self.root.join("e2e/agent/agent.py"))
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)));
+        if let Some(name) = env_from_secret {
+            let data = self
+                .secrets
+                .get(name)
+                .with_context(|| format!("Secret {name} does not exist"))?;
+            command.envs(data);
+        }
+        let out = command.output().context("running the Python agent")?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout.lines().last().unwrap_or_default();
+        serde_json::from_str(line).with_context(|| {
+            format!(
+                "agent output {stdout:?}, stderr {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    }
+
+    fn diagnostics(&self) -> String {
+        let logs = self.logs().unwrap_or_default();
+        let tail: Vec<&str> = logs.lines().rev().take(30).collect();
+        let cp = self
+            .control_plane
+            .as_ref()
+            .map(|p| p.log_tail(10))
+            .unwrap_or_default();
+        format!(
+            "authorizer logs (last 30 lines):\n{}\ncontrol plane:\n{cp}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        )
+    }
+}
