@@ -48,6 +48,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .ttl_secs(3600)
             .sign(&control_plane, now)?;
         authorizer.prepare(&warrant.to_base64url())?;
+        if (i + 1) % (count / 5).max(1) == 0 {
+            let entries = authorizer.cache_stats().unwrap_or_default().entries;
+            println!(
+                "after {:>7} chains: RSS {:6.1} MiB, {entries} cached",
+                i + 1,
+                rss_kib() as f64 / 1024.0
+            );
+        }
     }
     let stats = authorizer.cache_stats().unwrap_or_default();
     println!(

@@ -24,6 +24,12 @@ use crate::wire::{decode_token, DecodeError};
 /// Bytes per unit of cache weight.
 const WEIGHT_UNIT: u64 = 64;
 
+/// Resident bytes per entry over `PreparedChain::approximate_size`: enum padding,
+/// compiled constraints, moka's per-entry bookkeeping and allocator slack. Measured
+/// with `cargo run -p tenuo-authz --example cache_memory -- 100000`: 17,476 cached
+/// chains held 81 MiB of resident memory against a 16 MiB estimate.
+const MEASURED_SIZE_FACTOR: u64 = 5;
+
 /// Cache sizing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheConfig {
@@ -103,7 +109,8 @@ impl ChainCache {
         let entries = moka::sync::Cache::builder()
             .max_capacity(capacity)
             .weigher(move |_: &[u8; 32], chain: &Arc<PreparedChain>| {
-                let units = (chain.approximate_size() as u64 + 96).div_ceil(WEIGHT_UNIT);
+                let bytes = (chain.approximate_size() as u64 + 96) * MEASURED_SIZE_FACTOR;
+                let units = bytes.div_ceil(WEIGHT_UNIT);
                 u32::try_from(units).unwrap_or(u32::MAX).max(floor)
             })
             .expire_after(UntilChainExpiry)
