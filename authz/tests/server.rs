@@ -535,12 +535,15 @@ fn sigterm_turns_readiness_off_then_exits_cleanly() {
 #[test]
 fn warrants_from_the_python_sdk_are_decided_here() {
     let script = r#"
-import json, time
+import base64, json, time
 from tenuo import Warrant, SigningKey, Pattern
 cp = SigningKey.generate(); agent = SigningKey.generate()
 w = Warrant.mint(keypair=cp, capabilities={"read_file": {"path": Pattern("/data/*")}}, holder=agent.public_key, ttl_seconds=300)
 ok = w.headers(agent, "read_file", {"path": "/data/x"})
-bad = w.headers(agent, "read_file", {"path": "/etc/passwd"})
+# headers() refuses locally what the warrant does not allow, so the denied
+# call is signed directly: the authorizer must catch what a client skipped.
+bad_pop = w.sign(agent, "read_file", {"path": "/etc/passwd"}, int(time.time()))
+bad = {"X-Tenuo-Warrant": w.to_base64(), "X-Tenuo-PoP": base64.b64encode(bad_pop).decode("ascii")}
 print(json.dumps({"trusted": cp.public_key_bytes().hex(), "ok": ok, "bad": bad}))
 "#;
     let output = match std::process::Command::new("python3")
