@@ -1,0 +1,179 @@
+//! Command-line options, and how they become a run.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::error::LoadError;
+use crate::runner::LoadModel;
+use crate::scenarios::{Scenario, ScenarioParams};
+
+/// Load for Tenuo authorizers: goose users or a fixed arrival rate, latency in
+/// µs in HDR histograms, a table, JSON, .hgrm and an SVG plot, and a regression
+/// gate. With no arguments: every scenario against the embedded authorizer.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "tenuo-loadtest", version)]
+pub struct Cli {
+    /// Authorizer to load (base URL, loopback only unless --allow-non-loopback).
+    /// Without it, the embedded authorizer is started on 127.0.0.1.
+    #[arg(long, value_name = "URL", conflicts_with = "embedded")]
+    pub target: Option<String>,
+    /// Start our authorizer in-process on loopback (the default).
+    #[arg(long)]
+    pub embedded: bool,
+    /// A second authorizer, driven with the same warrants and calls in
+    /// interleaved rounds; the report adds the ratio of every figure.
+    #[arg(long, value_name = "URL")]
+    pub compare: Option<String>,
+    /// Read the root key from DIR (written by --write-setup), so external
+    /// targets trust the minted warrants.
+    #[arg(long, value_name = "DIR")]
+    pub setup: Option<PathBuf>,
+    /// Write root.key, trusted_issuer.hex, gateway.yaml and README.txt (how to
+    /// start an authorizer with them) to DIR, then exit.
+    #[arg(long, value_name = "DIR")]
+    pub write_setup: Option<PathBuf>,
+    /// Scenarios to run in turn: cached, cold, deny, depth, mixed.
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "cached,cold,deny,depth,mixed"
+    )]
+    pub scenario: String,
+    /// A custom weighted mix run as one more scenario, e.g. cached:9,deny:1
+    /// (alone if --scenario is not given).
+    #[arg(long, value_name = "SPEC")]
+    pub mix: Option<String>,
+    /// Chain depth of cached, cold and deny warrants (1 = a root warrant).
+    #[arg(long, default_value_t = 2)]
+    pub depth: usize,
+    /// Distinct chains the cached scenario cycles over.
+    #[arg(long, default_value_t = 64)]
+    pub distinct: usize,
+    /// Depths of the depth sweep.
+    #[arg(
+        long,
+        value_name = "LIST",
+        default_value = "1,2,4,8",
+        value_delimiter = ','
+    )]
+    pub depths: Vec<usize>,
+    /// Closed loop: concurrent goose users.
+    #[arg(long, default_value_t = 8)]
+    pub users: usize,
+    /// Open loop at this many requests per second (instead of goose users).
+    #[arg(long, value_name = "PER_SEC")]
+    pub rate: Option<f64>,
+    /// Open loop: most requests outstanding.
+    #[arg(long, default_value_t = 1024)]
+    pub max_in_flight: usize,
+    /// Seconds per scenario (and per target); goose rounds up to whole seconds.
+    #[arg(long, default_value_t = 3.0)]
+    pub duration: f64,
+    /// Interleaved rounds per scenario with --compare.
+    #[arg(long, default_value_t = 2)]
+    pub rounds: usize,
+    /// Per-request timeout, seconds.
+    #[arg(long, default_value_t = 10)]
+    pub timeout: u64,
+    /// Worker threads of the embedded authorizer (default: all cores).
+    #[arg(long)]
+    pub server_threads: Option<usize>,
+    /// Where report.json, latency.svg and the .hgrm files go.
+    #[arg(long, value_name = "DIR", default_value = "target/loadtest")]
+    pub out: PathBuf,
+    /// Gate against this report: exit 1 if throughput/verify falls or p99
+    /// rises by more than --max-regression percent.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Bound of the gate, percent.
+    #[arg(long, value_name = "PCT", default_value_t = 25.0)]
+    pub max_regression: f64,
+    /// With --baseline: on a failed gate, run again, up to this many runs in
+    /// all; pass if any passes.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub gate_attempts: usize,
+    /// Also write this run's report to FILE, as a new baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+    /// Short CI run: cached, deny and cold, 2 s each, 4 users.
+    #[arg(long)]
+    pub smoke: bool,
+    /// Send load to a non-loopback address (never from CI).
+    #[arg(long)]
+    pub allow_non_loopback: bool,
+    /// No progress lines.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl Cli {
+    /// The scenarios to run.
+    pub fn scenarios(&self) -> Result<Vec<Scenario>, LoadError> {
+        let scenario_given = self.scenario != "cached,cold,deny,depth,mixed";
+        let mut list = if self.smoke && !scenario_given {
+            Scenario::parse_list("cached,deny,cold")?
+        } else if self.mix.is_some() && !scenario_given {
+            Vec::new()
+        } else {
+            Scenario::parse_list(&self.scenario)?
+        };
+        if let Some(mix) = &self.mix {
+            list.push(Scenario::parse_mix(mix)?);
+        }
+        Ok(list)
+    }
+
+    /// Warrant shape.
+    pub fn params(&self) -> ScenarioParams {
+        ScenarioParams {
+            depth: self.depth.max(1),
+            distinct: self.distinct.max(1),
+            depths: self.depths.clone(),
+        }
+    }
+
+    /// Closed loop with goose users, or open loop at `--rate`.
+    pub fn model(&self) -> LoadModel {
+        match self.rate {
+            Some(rate) => LoadModel::Open {
+                rate,
+                max_in_flight: self.max_in_flight,
+            },
+            None => LoadModel::Closed {
+                users: if self.smoke { 4 } else { self.users },
+            },
+        }
+    }
+
+    /// Seconds per scenario and target.
+    pub fn duration(&self) -> Duration {
+        let secs = if self.smoke { 2.0 } else { self.duration };
+        Duration::from_secs_f64(secs.clamp(0.1, 3600.0))
+    }
+}
+
+/// Checks that `url` is http(s) on a loopback address (unless allowed).
+pub fn check_target(url: &str, allow_non_loopback: bool) -> Result<String, LoadError> {
+    let bad = |problem| LoadError::Target {
+        url: url.to_owned(),
+        problem,
+    };
+    let parsed = reqwest::Url::parse(url).map_err(|_| bad("not a URL"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(bad("scheme must be http or https"));
+    }
+    let loopback = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => return Err(bad("no host")),
+    };
+    if !loopback && !allow_non_loopback {
+        return Err(bad(
+            "not a loopback address (127.0.0.1, [::1], localhost); pass --allow-non-loopback to load it",
+        ));
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}

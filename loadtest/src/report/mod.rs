@@ -1,0 +1,62 @@
+//! Reports: the JSON document (also the baseline format), the terminal table,
+//! HDR percentile distributions and the latency percentile plot.
+//!
+//! [`Report::build`] turns [`RunResults`] into the serialisable summary;
+//! [`write_all`] writes `report.json`, one `.hgrm` per target and row, and
+//! `latency.svg` into the output directory.
+
+mod hgrm;
+mod json;
+mod svg;
+mod table;
+
+use std::path::{Path, PathBuf};
+
+pub use hgrm::render as hgrm;
+pub use json::{Machine, Ratio, Report, Row, RunSummary, TargetReport};
+pub use svg::render as svg;
+pub use table::render as table;
+
+use crate::error::LoadError;
+use crate::runner::RunResults;
+
+/// Files written by [`write_all`].
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// `report.json`.
+    pub json: PathBuf,
+    /// `latency.svg`.
+    pub svg: PathBuf,
+    /// The `.hgrm` files.
+    pub hgrm: Vec<PathBuf>,
+}
+
+/// Writes the report, the plot and the percentile distributions into `dir`.
+pub fn write_all(report: &Report, results: &RunResults, dir: &Path) -> Result<Written, LoadError> {
+    std::fs::create_dir_all(dir).map_err(|e| LoadError::io(dir, e))?;
+    let write = |name: &str, text: &str| -> Result<PathBuf, LoadError> {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| LoadError::io(&path, e))?;
+        Ok(path)
+    };
+    let json = write("report.json", &report.to_json())?;
+    let svg = write("latency.svg", &svg::render(report, results))?;
+    let mut hgrm = Vec::new();
+    for target in &results.targets {
+        let overall = target.overall();
+        for row in target.rows().chain(std::iter::once(&overall)) {
+            let name = format!("{}-{}.hgrm", target.name, row.name);
+            hgrm.push(write(&name, &hgrm::render(&row.hist))?);
+        }
+    }
+    Ok(Written { json, svg, hgrm })
+}
+
+/// `412µs`, `1.23ms`, `2.50s`.
+pub fn format_us(us: u64) -> String {
+    match us {
+        0..=999 => format!("{us}µs"),
+        1_000..=999_999 => format!("{:.2}ms", us as f64 / 1e3),
+        _ => format!("{:.2}s", us as f64 / 1e6),
+    }
+}
