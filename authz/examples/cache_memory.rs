@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p tenuo-authz --example cache_memory -- 100000
+//! cargo run --release -p tenuo-authz --example cache_memory -- 100000 64   # a 64 MiB cache budget
 //! ```
 //!
 //! Mints N distinct warrants, has the authorizer verify and cache each (as the
@@ -10,6 +11,7 @@
 
 use std::time::Instant;
 
+use tenuo_authz::cache::CacheConfig;
 use tenuo_authz::constraint::{Constraint, ConstraintSet};
 use tenuo_authz::crypto::SigningKey;
 use tenuo_authz::mint::Issue;
@@ -32,10 +34,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|n| n.parse())
         .transpose()?
         .unwrap_or(100_000);
+    let mut cache = CacheConfig::default();
+    if let Some(mib) = std::env::args().nth(2) {
+        cache.max_bytes = mib.parse::<u64>()? * 1024 * 1024;
+    }
+    println!(
+        "cache budget {} MiB, at most {} chains",
+        cache.max_bytes >> 20,
+        cache.max_entries
+    );
     let control_plane = SigningKey::generate()?;
     let agent = SigningKey::generate()?;
     let authorizer = Authorizer::builder()
         .trusted_issuers([control_plane.public_key()])
+        .cache(cache)
         .build()?;
     let now = authorizer.now() as u64;
     let before = rss_kib();

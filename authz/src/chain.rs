@@ -11,11 +11,12 @@
 //! revocation, duplicate ids, trusted root, root shape, signatures, per-warrant
 //! time, links, then the call (tool, PoP, arguments).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
-use crate::constraint::ConstraintSet;
+use crate::constraint::{Constraint, ConstraintSet};
 use crate::crypto::PublicKey;
 use crate::deny::{ChainError, Denial, Unsupported};
+use crate::name_map::NameMap;
 use crate::warrant::{Payload, Warrant, WarrantId, WarrantType};
 
 /// Extension naming approval gates, which this authorizer does not evaluate.
@@ -52,7 +53,7 @@ pub struct Leaf {
     /// Execution or issuer.
     pub warrant_type: WarrantType,
     /// Tool grants, compiled.
-    pub tools: BTreeMap<String, ConstraintSet>,
+    pub tools: NameMap<ConstraintSet>,
 }
 
 /// A chain with its clock-independent verification done, kept in the compact form
@@ -60,16 +61,16 @@ pub struct Leaf {
 #[derive(Debug, Clone)]
 pub struct PreparedChain {
     pub(crate) lifetimes: Vec<Lifetime>,
-    root_issuer: PublicKey,
+    root_issuer: [u8; 32],
     leaf: Leaf,
-    pub(crate) failure: Option<(Stage, Denial)>,
+    pub(crate) failure: Option<Box<(Stage, Denial)>>,
     pub(crate) needs_approvals: Option<WarrantId>,
 }
 
 impl PreparedChain {
     /// Verifies what can be verified once. `None` for an empty chain.
     pub fn new(warrants: Vec<Warrant>) -> Option<Self> {
-        let root_issuer = *warrants.first()?.issuer();
+        let root_issuer = warrants.first()?.issuer().to_bytes();
         let lifetimes = warrants
             .iter()
             .map(|w| Lifetime {
@@ -78,7 +79,7 @@ impl PreparedChain {
                 expires_at: w.payload().expires_at,
             })
             .collect();
-        let failure = first_static_failure(&warrants);
+        let failure = first_static_failure(&warrants).map(Box::new);
         let needs_approvals = warrants
             .iter()
             .find(|w| {
@@ -94,7 +95,7 @@ impl PreparedChain {
             holder: leaf.holder,
             depth: leaf.depth,
             warrant_type: leaf.warrant_type,
-            tools: leaf.tools,
+            tools: leaf.tools.into_iter().collect(),
         };
         Some(Self {
             lifetimes,
@@ -120,8 +121,9 @@ impl PreparedChain {
         self.lifetimes.is_empty()
     }
 
-    /// The root (first) warrant's issuer, which must be trusted.
-    pub fn root_issuer(&self) -> &PublicKey {
+    /// The root (first) warrant's issuer, which must be trusted, as its 32-byte
+    /// encoding: it is only ever compared, so it is not kept decompressed.
+    pub fn root_issuer(&self) -> &[u8; 32] {
         &self.root_issuer
     }
 
@@ -164,10 +166,16 @@ impl PreparedChain {
             .iter()
             .map(|(tool, set)| {
                 tool.len()
-                    + 64
+                    + std::mem::size_of::<(String, ConstraintSet)>()
                     + set
                         .iter()
-                        .map(|(arg, c)| arg.len() + 96 + c.to_string().len() * 2)
+                        .map(|(arg, c)| {
+                            // The rendered form stands in for the compiled one
+                            // (glob tokens, regex programs, ranges).
+                            arg.len()
+                                + std::mem::size_of::<(String, Constraint)>()
+                                + c.to_string().len() * 2
+                        })
                         .sum::<usize>()
             })
             .sum();

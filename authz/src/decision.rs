@@ -30,7 +30,7 @@
 //! assert_eq!(denied.reason(), DenyReason::ConstraintViolation);
 //! ```
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::chain::{approvals_denial, PreparedChain, Stage};
 use crate::constraint::ConstraintSet;
@@ -63,17 +63,22 @@ impl Default for Policy {
 
 /// The set of root issuer keys a chain may start from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedIssuers(HashSet<PublicKey>);
+pub struct TrustedIssuers(HashMap<[u8; 32], PublicKey>);
 
 impl TrustedIssuers {
     /// A set of keys.
     pub fn new(keys: impl IntoIterator<Item = PublicKey>) -> Self {
-        Self(keys.into_iter().collect())
+        Self(keys.into_iter().map(|key| (key.to_bytes(), key)).collect())
     }
 
     /// Whether `key` is trusted.
     pub fn contains(&self, key: &PublicKey) -> bool {
-        self.0.contains(key)
+        self.0.contains_key(&key.to_bytes())
+    }
+
+    /// Whether the key with these (compressed) bytes is trusted.
+    pub fn contains_bytes(&self, key: &[u8; 32]) -> bool {
+        self.0.contains_key(key)
     }
 
     /// Number of keys.
@@ -88,7 +93,7 @@ impl TrustedIssuers {
 
     /// The keys, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &PublicKey> {
-        self.0.iter()
+        self.0.values()
     }
 }
 
@@ -235,12 +240,12 @@ pub fn check_chain_at(
     {
         return Err(Denial::Revoked(revoked.id));
     }
-    let failure_at = |stage: Stage| match &chain.failure {
+    let failure_at = |stage: Stage| match chain.failure.as_deref() {
         Some((s, denial)) if *s == stage => Err(denial.clone()),
         _ => Ok(()),
     };
     failure_at(Stage::Duplicates)?;
-    if !trusted.contains(chain.root_issuer()) {
+    if !trusted.contains_bytes(chain.root_issuer()) {
         return Err(Denial::UntrustedIssuer(Box::new(*chain.root_issuer())));
     }
     failure_at(Stage::Shape)?;

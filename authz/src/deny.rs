@@ -4,7 +4,6 @@
 use std::fmt;
 
 use crate::constraint::{AttenuationError, ConstraintViolation, ViolationKind};
-use crate::crypto::PublicKey;
 use crate::pop::PopError;
 use crate::warrant::{WarrantId, WarrantType};
 use crate::wire::DecodeError;
@@ -247,8 +246,8 @@ pub enum Denial {
     #[error("{0}")]
     InvalidWarrant(#[from] DecodeError),
     /// The chain's root issuer is not trusted.
-    #[error("root issuer {0} is not trusted")]
-    UntrustedIssuer(Box<PublicKey>),
+    #[error("root issuer {} is not trusted", hex::encode(**.0))]
+    UntrustedIssuer(Box<[u8; 32]>),
     /// The signature of the warrant at `index` does not verify.
     #[error("signature of warrant {id} (position {index}) does not verify")]
     SignatureInvalid {

@@ -13,6 +13,7 @@ pub mod deny;
 #[cfg(feature = "tower")]
 pub mod gateway;
 pub mod mint;
+pub mod name_map;
 pub mod pop;
 pub mod revocation;
 #[cfg(feature = "server")]

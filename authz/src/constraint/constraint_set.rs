@@ -28,11 +28,12 @@ use super::error::{
 };
 use super::value::ArgValue;
 use super::Constraint;
+use crate::name_map::NameMap;
 
 /// Constraints keyed by argument name, plus the `allow_unknown` opt-out.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConstraintSet {
-    constraints: BTreeMap<String, Constraint>,
+    constraints: NameMap<Constraint>,
     allow_unknown: bool,
 }
 
@@ -100,12 +101,13 @@ impl ConstraintSet {
                 expected: "map",
             });
         };
-        let mut out = BTreeMap::new();
-        for (key, value) in entries {
-            let name = codec::text(Elem::Item(key), CTX)?;
-            let constraint = Constraint::from_cbor(value, depth)?;
-            out.insert(name.to_owned(), constraint);
-        }
+        let out = entries
+            .iter()
+            .map(|(key, value)| {
+                let name = codec::text(Elem::Item(key), CTX)?;
+                Ok((name.to_owned(), Constraint::from_cbor(value, depth)?))
+            })
+            .collect::<Result<NameMap<_>, E>>()?;
         let allow_unknown = match allow_unknown {
             None => false,
             Some(b) => codec::boolean(b, CTX)?,
@@ -147,7 +149,7 @@ impl ConstraintSet {
                     kind: ViolationKind::Unknown,
                 });
         }
-        for (name, constraint) in &self.constraints {
+        for (name, constraint) in self.constraints.iter() {
             let violation = |kind, actual: Option<&ArgValue>| ConstraintViolation {
                 argument: name.clone(),
                 expected: constraint.to_string(),
@@ -181,7 +183,7 @@ impl ConstraintSet {
         if !self.allow_unknown && child.allow_unknown {
             return Err(AttenuationError::AllowUnknownExpanded);
         }
-        for (name, parent) in &self.constraints {
+        for (name, parent) in self.constraints.iter() {
             let Some(kid) = child.constraints.get(name) else {
                 return Err(AttenuationError::MissingArgument {
                     argument: name.clone(),

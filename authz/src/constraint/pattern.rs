@@ -40,8 +40,16 @@ enum Token {
     AnyChar,
     AnySequence,
     AnyRecursive,
-    Within(Vec<Class>),
-    Except(Vec<Class>),
+    Within(ClassSpan),
+    Except(ClassSpan),
+}
+
+/// Where a bracket expression's classes sit in [`Glob::classes`]. Spans keep a
+/// token at 12 bytes; a glob is cached per warrant, many thousands at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ClassSpan {
+    start: u32,
+    end: u32,
 }
 
 /// Three-valued result of the reference's glob search.
@@ -55,15 +63,17 @@ enum Step {
 /// A compiled glob.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Glob {
-    tokens: Vec<Token>,
+    tokens: Box<[Token]>,
+    classes: Box<[Class]>,
 }
 
 const ERR_WILDCARDS: &str = "wildcards are either regular `*` or recursive `**`";
 const ERR_RECURSIVE: &str = "recursive wildcards must form a single path component";
 const ERR_RANGE: &str = "invalid range pattern";
 
-fn classes(chars: &[char]) -> Vec<Class> {
-    let mut out = Vec::new();
+/// Appends the classes of a bracket body to `out`; returns their span.
+fn classes(chars: &[char], out: &mut Vec<Class>) -> ClassSpan {
+    let start = out.len();
     let mut i = 0;
     while i < chars.len() {
         match (chars.get(i), chars.get(i + 1), chars.get(i + 2)) {
@@ -78,7 +88,12 @@ fn classes(chars: &[char]) -> Vec<Class> {
             (None, _, _) => break,
         }
     }
-    out
+    // Patterns are bounded by the warrant size limit, far below u32::MAX.
+    let index = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    ClassSpan {
+        start: index(start),
+        end: index(out.len()),
+    }
 }
 
 fn in_classes(classes: &[Class], c: char) -> bool {
@@ -93,6 +108,7 @@ impl Glob {
     pub fn compile(pattern: &str) -> Result<Self, &'static str> {
         let chars: Vec<char> = pattern.chars().collect();
         let mut tokens = Vec::new();
+        let mut class_table = Vec::new();
         let mut i = 0;
         while let Some(&c) = chars.get(i) {
             match c {
@@ -138,7 +154,7 @@ impl Glob {
                         if let (Some(j), Some(body)) =
                             (close, close.and_then(|j| chars.get(i + 2..i + 3 + j)))
                         {
-                            tokens.push(Token::Except(classes(body)));
+                            tokens.push(Token::Except(classes(body, &mut class_table)));
                             i += j + 4;
                             continue;
                         }
@@ -149,7 +165,7 @@ impl Glob {
                         if let (Some(j), Some(body)) =
                             (close, close.and_then(|j| chars.get(i + 1..i + 2 + j)))
                         {
-                            tokens.push(Token::Within(classes(body)));
+                            tokens.push(Token::Within(classes(body, &mut class_table)));
                             i += j + 3;
                             continue;
                         }
@@ -162,7 +178,16 @@ impl Glob {
                 }
             }
         }
-        Ok(Glob { tokens })
+        Ok(Glob {
+            tokens: tokens.into_boxed_slice(),
+            classes: class_table.into_boxed_slice(),
+        })
+    }
+
+    fn span(&self, span: ClassSpan) -> &[Class] {
+        self.classes
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or(&[])
     }
 
     /// Whether `input` matches, exactly as `glob::Pattern::matches` decides.
@@ -205,8 +230,8 @@ impl Glob {
                                 let ok = match single {
                                     Token::Char(t) => *t == c,
                                     Token::AnyChar => true,
-                                    Token::Within(cl) => in_classes(cl, c),
-                                    Token::Except(cl) => !in_classes(cl, c),
+                                    Token::Within(span) => in_classes(self.span(*span), c),
+                                    Token::Except(span) => !in_classes(self.span(*span), c),
                                     Token::AnySequence | Token::AnyRecursive => false,
                                 };
                                 if ok {
