@@ -133,15 +133,13 @@ pub fn verify_pop(
     windows: PopWindows,
 ) -> Result<(), PopError> {
     let signature = signature.ok_or(PopError::Missing)?;
-    for window_ts in candidate_windows(now, windows)? {
-        if holder
-            .verify_strict(&pop_message(id, tool, args, window_ts), signature)
-            .is_ok()
-        {
-            return Ok(());
-        }
-    }
-    Err(PopError::Invalid)
+    let messages = candidate_windows(now, windows)?
+        .into_iter()
+        .map(|window_ts| pop_message(id, tool, args, window_ts));
+    holder
+        .verify_strict_any(signature, messages)
+        .map(|_| ())
+        .map_err(|_| PopError::Invalid)
 }
 
 #[cfg(test)]

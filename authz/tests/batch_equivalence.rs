@@ -997,3 +997,97 @@ mod service {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// `PublicKey::verify_strict` (projective comparison) against ed25519-dalek's
+// ---------------------------------------------------------------------------------------
+
+mod strict_differential {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// How a generated signature is bent before both verifiers see it.
+    #[derive(Debug, Clone)]
+    enum Bend {
+        None,
+        FlipBit(usize),
+        /// Signs with nonce point `rB + T` for the torsion point `T` of this index.
+        TorsionR(usize),
+        /// Adds L to `s` (non-canonical, same residue).
+        SPlusL,
+        /// Sets `R`'s y to a non-canonical value (p + small).
+        NonCanonicalR(u8),
+        OtherMessage,
+    }
+
+    fn bend() -> impl Strategy<Value = Bend> {
+        prop_oneof![
+            Just(Bend::None),
+            (0usize..512).prop_map(Bend::FlipBit),
+            (1usize..8).prop_map(Bend::TorsionR),
+            Just(Bend::SPlusL),
+            (0u8..19).prop_map(Bend::NonCanonicalR),
+            Just(Bend::OtherMessage),
+        ]
+    }
+
+    fn signed(seed: [u8; 32], nonce_seed: [u8; 32], message: &[u8], bend: &Bend) -> [u8; 64] {
+        let a = Scalar::from_bytes_mod_order(seed);
+        let a_point = EdwardsPoint::mul_base(&a);
+        let nonce = Scalar::from_bytes_mod_order(nonce_seed);
+        let torsion = match bend {
+            Bend::TorsionR(i) => EIGHT_TORSION[*i],
+            _ => EdwardsPoint::default(),
+        };
+        let (_, mut signature) = sign_raw(&a, &a_point, &nonce, &torsion, message);
+        match bend {
+            Bend::FlipBit(bit) => signature[bit / 8] ^= 1 << (bit % 8),
+            Bend::SPlusL => {
+                let mut s = [0u8; 32];
+                s.copy_from_slice(&signature[32..]);
+                signature[32..].copy_from_slice(&plus_l(&s));
+            }
+            Bend::NonCanonicalR(extra) => {
+                // y = p + extra: 0xed + extra, then 0xff.., top byte 0x7f (sign bit kept).
+                let sign = signature[31] & 0x80;
+                signature[0] = 0xedu8.wrapping_add(*extra);
+                signature[1..31].fill(0xff);
+                signature[31] = 0x7f | sign;
+            }
+            _ => {}
+        }
+        signature
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn verdicts_equal_ed25519_dalek_verify_strict(
+            seed in any::<[u8; 32]>(),
+            nonce in any::<[u8; 32]>(),
+            message in proptest::collection::vec(any::<u8>(), 0..64),
+            bend in bend(),
+        ) {
+            let a = Scalar::from_bytes_mod_order(seed);
+            let key_bytes = EdwardsPoint::mul_base(&a).compress().to_bytes();
+            let Ok(key) = PublicKey::from_bytes(&key_bytes) else {
+                // a = 0 (or another weak key): refused at parse, nothing to compare.
+                return Ok(());
+            };
+            let signature = signed(seed, nonce, &message, &bend);
+            let checked: Vec<u8> = match bend {
+                Bend::OtherMessage => [message.as_slice(), b"!"].concat(),
+                _ => message.clone(),
+            };
+            let dalek = dalek_strict(&key_bytes, &checked, &signature);
+            let ours = key.verify_strict(&checked, &Signature::from_bytes(&signature)).is_ok();
+            prop_assert_eq!(ours, dalek, "bend {:?}", bend);
+            // Several candidates: the verdict is dalek's for any of them, and the index
+            // is the first one that verifies.
+            let candidates = [b"decoy".to_vec(), checked.clone(), checked.clone()];
+            let any = key.verify_strict_any(&Signature::from_bytes(&signature), &candidates);
+            prop_assert_eq!(any.ok(), dalek.then_some(1));
+        }
+    }
+}

@@ -101,6 +101,18 @@ impl Decoded {
 }
 
 impl Term {
+    /// `verify_strict`'s own equation, cofactorless: `[s]B - [k]A = R`.
+    ///
+    /// Together with checks 1 to 3 this is exactly ed25519-dalek's `verify_strict`, one
+    /// field exponentiation cheaper. `verify_strict` decompresses `R`, then compares the
+    /// *compressed* `[s]B - [k]A` with the bytes of `R`; compression costs an inversion.
+    /// Here `R` was decompressed once (check 2) and the points are compared in projective
+    /// coordinates. The two agree: compression is injective and its output canonical, so
+    /// the bytes match exactly when `R` is a canonical encoding (check 2) of the same point.
+    pub(crate) fn holds_strictly(&self) -> bool {
+        EdwardsPoint::vartime_double_scalar_mul_basepoint(&self.k, &-self.a, &self.s) == self.r
+    }
+
     /// Check 4 for this item alone: `[8]([s]B - [k]A - R) = 0`.
     pub(crate) fn holds(&self) -> bool {
         let sb_minus_ka =

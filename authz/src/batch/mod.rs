@@ -64,7 +64,7 @@
 //! With the `tower` feature (on by default), [`PopBatch`] gathers PoP signatures from
 //! concurrent requests into batches verified on blocking threads.
 
-mod equation;
+pub(crate) mod equation;
 mod error;
 #[cfg(feature = "tower")]
 mod future;

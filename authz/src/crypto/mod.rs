@@ -5,6 +5,7 @@
 //! are refused when parsed, so a [`PublicKey`] value is always usable.
 
 mod keys;
+pub(crate) mod recent_keys;
 mod signature;
 
 pub use keys::{KeyError, PublicKey, SigningKey};

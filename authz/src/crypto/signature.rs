@@ -69,10 +69,6 @@ impl Signature {
     pub(crate) fn from_dalek(sig: ed25519_dalek::Signature) -> Self {
         Self(sig)
     }
-
-    pub(crate) fn as_dalek(&self) -> &ed25519_dalek::Signature {
-        &self.0
-    }
 }
 
 impl fmt::Debug for Signature {

@@ -11,7 +11,8 @@ use ciborium::Value;
 use super::value::{array, byte_list, is_absent, map, text, uint, untag};
 use super::{DecodeError, FieldProblem, ED25519_ALG, MAX_CBOR_NESTING};
 use crate::constraint::ConstraintSet;
-use crate::crypto::PublicKey;
+use crate::crypto::recent_keys;
+use crate::crypto::{KeyError, PublicKey};
 use crate::warrant::{Payload, WarrantId, WarrantType};
 
 /// Extension key that carries the session id.
@@ -200,7 +201,14 @@ fn decode_key(value: &Value, key: &'static str) -> Result<PublicKey, DecodeError
         return Err(wrong);
     }
     let bytes = byte_list(bytes).ok_or(wrong)?;
-    PublicKey::from_slice(&bytes).map_err(|source| DecodeError::Key { key, source })
+    let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| DecodeError::Key {
+        key,
+        source: KeyError::InvalidLength {
+            expected: 32,
+            actual: bytes.len(),
+        },
+    })?;
+    recent_keys::parse(&bytes).map_err(|source| DecodeError::Key { key, source })
 }
 
 fn decode_tools(value: &Value) -> Result<BTreeMap<String, ConstraintSet>, DecodeError> {
