@@ -6,6 +6,12 @@
 
 use std::process::ExitCode;
 
+/// jemalloc rather than glibc's allocator: the verified-chain cache turns over many
+/// small allocations from several threads, and glibc kept what it freed resident
+/// (62.7 MiB peak under a 100,000-chain flood against a 16 MiB cache budget).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use clap::{Parser, Subcommand};
 use tenuo_authz::server::{logging, run, ProcessEnv, ServeArgs, ServerConfig, ServerError};
 
