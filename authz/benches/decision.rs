@@ -7,8 +7,6 @@
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
-use std::collections::HashMap;
-
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
 use tenuo_authz::crypto::SigningKey;
 use tenuo_authz::mint::encode_chain;
@@ -116,29 +114,14 @@ fn vs_tenuo(c: &mut Criterion) {
         .without_cache()
         .build()
         .unwrap();
-    let theirs_root = tenuo::PublicKey::from_bytes(&s.root.public_key().to_bytes()).unwrap();
-    let theirs = tenuo::Authorizer::new().with_trusted_root(theirs_root);
-    let mut their_args = HashMap::new();
-    their_args.insert(
-        "path".to_string(),
-        tenuo::ConstraintValue::String("/data/reports/q3.csv".into()),
-    );
-    let sig_bytes = tenuo_authz::crypto::Signature::parse(&s.pop)
-        .unwrap()
-        .to_bytes();
-    let their_pop = tenuo::Signature::from_bytes(&sig_bytes).unwrap();
-    let stack_bytes = encode_chain(&s.chain);
     // The reference's gateway decodes the header and checks the chain on every request.
-    let reference_decide = || {
-        let text = black_box(&s.token);
-        let bytes = base64_decode(text);
-        let stack = tenuo::wire::decode_stack(&bytes).unwrap();
-        theirs
-            .check_chain(&stack.0, "read_file", &their_args, Some(&their_pop), &[])
-            .unwrap();
-    };
+    let reference = decision_setup::ReferenceDecider::new(&s);
+    let reference_decide = || reference.decide(black_box(&s.token));
     reference_decide();
-    assert_eq!(base64_decode(&s.token), stack_bytes);
+    assert_eq!(
+        decision_setup::base64_decode(&s.token),
+        encode_chain(&s.chain)
+    );
     ours.authorize(Some(&s.token), "read_file", &s.args, Some(&s.pop))
         .unwrap();
     let _ = s.now;

@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! cargo build --release -p tenuo-authz --example decision_cost
-//! for mode in verify_strict cached:3 cold:8; do
+//! for mode in verify_strict cached:3 cold:8 reference:3; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
 //!     target/release/examples/decision_cost $mode 200 2>&1 | grep refs
 //! done
@@ -71,9 +71,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 )?;
             }
         }
+        "reference" => {
+            // The reference crate (a dev-dependency) deciding the same call.
+            let s = decision_setup::setup(depth);
+            let reference = decision_setup::ReferenceDecider::new(&s);
+            reference.decide(&s.token);
+            for _ in 0..count {
+                reference.decide(black_box(&s.token));
+            }
+        }
         other => {
             return Err(format!(
-                "unknown mode {other}: verify_strict, verify_strict_ours, cached:D or cold:D"
+                "unknown mode {other}: verify_strict, verify_strict_ours, cached:D, cold:D \
+                 or reference:D"
             )
             .into())
         }

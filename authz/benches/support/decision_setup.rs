@@ -69,3 +69,46 @@ pub(crate) fn setup(depth: usize) -> Setup {
         now,
     }
 }
+
+/// The reference crate's authorizer deciding the same call, as its gateway does on
+/// every request: decode the header, then check the whole chain and the PoP.
+pub(crate) struct ReferenceDecider {
+    authorizer: tenuo::Authorizer,
+    args: std::collections::HashMap<String, tenuo::ConstraintValue>,
+    pop: tenuo::Signature,
+}
+
+impl ReferenceDecider {
+    pub(crate) fn new(s: &Setup) -> Self {
+        let root = tenuo::PublicKey::from_bytes(&s.root.public_key().to_bytes())
+            .expect("the reference parses our key");
+        let mut args = std::collections::HashMap::new();
+        args.insert(
+            "path".to_string(),
+            tenuo::ConstraintValue::String("/data/reports/q3.csv".into()),
+        );
+        let pop = tenuo_authz::crypto::Signature::parse(&s.pop)
+            .expect("our PoP parses")
+            .to_bytes();
+        Self {
+            authorizer: tenuo::Authorizer::new().with_trusted_root(root),
+            args,
+            pop: tenuo::Signature::from_bytes(&pop).expect("64 bytes"),
+        }
+    }
+
+    /// Panics if the reference denies: every measured call must be an allow.
+    pub(crate) fn decide(&self, token: &str) {
+        let stack = tenuo::wire::decode_stack(&base64_decode(token)).expect("reference decodes");
+        self.authorizer
+            .check_chain(&stack.0, "read_file", &self.args, Some(&self.pop), &[])
+            .expect("reference allows");
+    }
+}
+
+pub(crate) fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .expect("base64url")
+}
