@@ -153,12 +153,5 @@ fn vs_tenuo(c: &mut Criterion) {
     group.finish();
 }
 
-fn base64_decode(text: &str) -> Vec<u8> {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(text)
-        .unwrap()
-}
-
 criterion_group!(benches, yardstick, cached_vs_cold, vs_tenuo);
 criterion_main!(benches);
