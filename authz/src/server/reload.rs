@@ -128,10 +128,7 @@ pub(crate) fn trust_watch(
         name,
         path,
         apply: Box::new(move |bytes| {
-            let text = std::str::from_utf8(bytes).map_err(|_| ConfigError::Invalid {
-                name: name.into(),
-                reason: "not UTF-8".into(),
-            })?;
+            let text = utf8(name, bytes)?;
             let mut keys = parse_keys_file(name, text)?;
             keys.extend(fixed.iter().copied());
             let trusted = TrustedIssuers::new(keys);
@@ -149,10 +146,7 @@ pub(crate) fn gateway_watch(path: PathBuf, gateway: Arc<ReloadableGateway>) -> W
         name,
         path,
         apply: Box::new(move |bytes| {
-            let text = std::str::from_utf8(bytes).map_err(|_| ConfigError::Invalid {
-                name: name.into(),
-                reason: "not UTF-8".into(),
-            })?;
+            let text = utf8(name, bytes)?;
             let compiled = CompiledGateway::from_yaml(text).map_err(|e| ConfigError::Invalid {
                 name: name.into(),
                 reason: e.to_string(),
@@ -191,4 +185,12 @@ pub(crate) fn revocation_watch(path: PathBuf, authorizer: Arc<Authorizer>) -> Wa
                 })
         }),
     }
+}
+
+/// A watched text file's contents, or an error naming the file.
+fn utf8<'a>(name: &'static str, bytes: &'a [u8]) -> Result<&'a str, ConfigError> {
+    std::str::from_utf8(bytes).map_err(|_| ConfigError::Invalid {
+        name: name.into(),
+        reason: "not UTF-8".into(),
+    })
 }

@@ -9,6 +9,44 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::Full;
 use pin_project_lite::pin_project;
 
+/// `Body` for an enum of the caller's body `B` and a buffered `Full<Bytes>`: both
+/// bodies share one shape, one passing `B` through and one replaying bytes.
+macro_rules! body_or_full {
+    ($name:ident, $proj:ident, $passthrough:ident, $full:ident) => {
+        impl<B> Body for $name<B>
+        where
+            B: Body<Data = Bytes>,
+        {
+            type Data = Bytes;
+            type Error = B::Error;
+
+            fn poll_frame(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+            ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+                match self.project() {
+                    $proj::$passthrough { body } => body.poll_frame(cx),
+                    $proj::$full { body } => body.poll_frame(cx).map_err(|never| match never {}),
+                }
+            }
+
+            fn is_end_stream(&self) -> bool {
+                match self {
+                    Self::$passthrough { body } => body.is_end_stream(),
+                    Self::$full { body } => body.is_end_stream(),
+                }
+            }
+
+            fn size_hint(&self) -> SizeHint {
+                match self {
+                    Self::$passthrough { body } => body.size_hint(),
+                    Self::$full { body } => body.size_hint(),
+                }
+            }
+        }
+    };
+}
+
 pin_project! {
     /// The request body the inner service receives.
     #[project = RequestProj]
@@ -21,37 +59,7 @@ pin_project! {
     }
 }
 
-impl<B> Body for AuthzRequestBody<B>
-where
-    B: Body<Data = Bytes>,
-{
-    type Data = Bytes;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        match self.project() {
-            RequestProj::Original { body } => body.poll_frame(cx),
-            RequestProj::Buffered { body } => body.poll_frame(cx).map_err(|never| match never {}),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match self {
-            Self::Original { body } => body.is_end_stream(),
-            Self::Buffered { body } => body.is_end_stream(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match self {
-            Self::Original { body } => body.size_hint(),
-            Self::Buffered { body } => body.size_hint(),
-        }
-    }
-}
+body_or_full!(AuthzRequestBody, RequestProj, Original, Buffered);
 
 pin_project! {
     /// The response body: the inner service's, or a denial's JSON.
@@ -65,34 +73,4 @@ pin_project! {
     }
 }
 
-impl<B> Body for AuthzResponseBody<B>
-where
-    B: Body<Data = Bytes>,
-{
-    type Data = Bytes;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        match self.project() {
-            ResponseProj::Inner { body } => body.poll_frame(cx),
-            ResponseProj::Denied { body } => body.poll_frame(cx).map_err(|never| match never {}),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match self {
-            Self::Inner { body } => body.is_end_stream(),
-            Self::Denied { body } => body.is_end_stream(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match self {
-            Self::Inner { body } => body.size_hint(),
-            Self::Denied { body } => body.size_hint(),
-        }
-    }
-}
+body_or_full!(AuthzResponseBody, ResponseProj, Inner, Denied);
