@@ -14,6 +14,7 @@ pub mod deny;
 pub mod gateway;
 pub mod mint;
 pub mod pop;
+pub mod replay;
 pub mod revocation;
 #[cfg(feature = "server")]
 pub mod server;

@@ -109,7 +109,14 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
     for f in &results {
         println!(
             "{:<16} {:>6} {:>12} {:>9} {:>7} {:>8} {:>7} {:>8}",
-            f.target, options.seconds, f.execs, f.exec_per_sec, f.cov, f.ft, f.corpus, f.crashes.len()
+            f.target,
+            options.seconds,
+            f.execs,
+            f.exec_per_sec,
+            f.cov,
+            f.ft,
+            f.corpus,
+            f.crashes.len()
         );
     }
     let crashed: Vec<&Figures> = results.iter().filter(|f| !f.ok).collect();
@@ -132,7 +139,13 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
 }
 
 fn preflight(sh: &Shell) -> Result<()> {
-    if cmd!(sh, "cargo fuzz --version").quiet().ignore_stdout().ignore_stderr().run().is_err() {
+    if cmd!(sh, "cargo fuzz --version")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_err()
+    {
         bail!(
             "cargo-fuzz is not installed. Install it with `cargo install cargo-fuzz` \
              (stable works: the targets are built with --sanitizer none; a C++ toolchain \
@@ -217,13 +230,19 @@ impl Figures {
                 .map_or("?".to_owned(), |v| v.trim().to_owned())
         };
         // The last status line: "#N  DONE/pulse  cov: X ft: Y corp: Z/..".
-        let status = log.lines().rev().find(|l| l.contains(" cov: ")).unwrap_or("");
+        let status = log
+            .lines()
+            .rev()
+            .find(|l| l.contains(" cov: "))
+            .unwrap_or("");
         let after = |key: &str| {
             status
                 .split_whitespace()
                 .skip_while(|w| *w != key)
                 .nth(1)
-                .map_or("?".to_owned(), |v| v.split('/').next().unwrap_or(v).to_owned())
+                .map_or("?".to_owned(), |v| {
+                    v.split('/').next().unwrap_or(v).to_owned()
+                })
         };
         Self {
             target: target.to_owned(),

@@ -110,6 +110,7 @@ impl PublicKey {
         message: &[u8],
         signature: &Signature,
     ) -> Result<(), SignatureError> {
+        super::count_checks(1);
         self.0
             .verify_strict(message, signature.as_dalek())
             .map_err(|_| SignatureError::Invalid)

@@ -261,7 +261,11 @@ fn dump_fuzz_inputs(cases: &[Case], dir: &std::path::Path) {
         out.extend_from_slice(&(args_bytes.len() as u32).to_le_bytes());
         out.extend_from_slice(&args_bytes);
         out.extend_from_slice(&input.stack);
-        let name = format!("{i:04}-{}", case.category.replace(|c: char| !c.is_ascii_alphanumeric(), "_"));
+        let name = format!(
+            "{i:04}-{}",
+            case.category
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        );
         std::fs::write(dir.join(name), out).expect("seed written");
     }
 }

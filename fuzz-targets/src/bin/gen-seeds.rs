@@ -75,7 +75,11 @@ fn main() {
     }
     write(&out, "decode", decode.into_iter().take(PER_TARGET * 2));
     write(&out, "pop_header", pops.into_iter().take(PER_TARGET));
-    write(&out, "constraints", constraints.into_iter().take(PER_TARGET * 2));
+    write(
+        &out,
+        "constraints",
+        constraints.into_iter().take(PER_TARGET * 2),
+    );
     write(
         &out,
         "gateway_config",
@@ -107,7 +111,13 @@ fn constraint_inputs(chain: &[Warrant], case: &Case) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     if let Some(leaf) = chain.last() {
         if let Some(set) = leaf.payload().tools.get(&case.tool) {
-            out.push(Writer::new().u8(0).bytes(&cbor(&set.to_cbor())).bytes(&args).finish());
+            out.push(
+                Writer::new()
+                    .u8(0)
+                    .bytes(&cbor(&set.to_cbor()))
+                    .bytes(&args)
+                    .finish(),
+            );
         }
     }
     for pair in chain.windows(2) {
@@ -133,12 +143,27 @@ fn extract_inputs(token: &str) -> Vec<Vec<u8>> {
         "x-tenuo-warrant: {token}\nx-tenuo-pop: {pop}\nx-tenant-id: t1\nx-trace: abc\ncontent-type: application/json"
     );
     let requests: [(u8, &str, &str, &str); 9] = [
-        (0, "POST", "/accounts/acc-1/transfers", r#"{"amount": 12.5, "currency": "EUR", "transfers": [{"to": "bob", "memo": "x"}], "meta": {"a": 1}}"#),
-        (0, "PUT", "/accounts/acc-1/transfers/preview?dry_run=true", r#"{"amount": 1}"#),
+        (
+            0,
+            "POST",
+            "/accounts/acc-1/transfers",
+            r#"{"amount": 12.5, "currency": "EUR", "transfers": [{"to": "bob", "memo": "x"}], "meta": {"a": 1}}"#,
+        ),
+        (
+            0,
+            "PUT",
+            "/accounts/acc-1/transfers/preview?dry_run=true",
+            r#"{"amount": 1}"#,
+        ),
         (0, "GET", "/files/data/reports/q3.csv?lines=10", ""),
         (0, "PURGE", "/cache/item-k1.json?size=3", ""),
         (1, "POST", "/deploy/payments", ""),
-        (2, "POST", "/api/v1/clusters/prod/scale", r#"{"spec": {"replicas": 3}, "metadata": {"estimatedCost": 10.5}}"#),
+        (
+            2,
+            "POST",
+            "/api/v1/clusters/prod/scale",
+            r#"{"spec": {"replicas": 3}, "metadata": {"estimatedCost": 10.5}}"#,
+        ),
         (3, "GET", "/api/staging/pods", ""),
         (4, "GET", "/index", ""),
         (4, "GET", "/%2e%2e/etc/passwd", ""),
