@@ -1,0 +1,294 @@
+//! `cargo xtask soak --minutes N [--rate R] [--sample-secs S]`: the release
+//! `tenuo-authorizer` on 127.0.0.1 under the load test (`tenuo-loadtest`, mixed
+//! scenario: cached, cold and denied calls, open loop at R requests/s) for N
+//! minutes, in rounds of at most two minutes. Every S seconds it samples the
+//! server's resident memory (`VmRSS`), open descriptors (`/proc/<pid>/fd`) and
+//! threads, prints a table, and ends with a verdict: after the warm-up (the
+//! first fifth of the run, at least one minute), resident memory may grow by at
+//! most 10 % and descriptors by at most 16, else the soak fails.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, ensure, Context, Result};
+use xshell::{cmd, Shell};
+
+use crate::project_root;
+
+/// Most growth of resident memory after warm-up, percent.
+const MAX_RSS_GROWTH_PCT: f64 = 10.0;
+/// Most growth of open descriptors after warm-up.
+const MAX_FD_GROWTH: i64 = 16;
+/// Longest load-test round, seconds.
+const ROUND_SECS: u64 = 120;
+
+struct Options {
+    minutes: f64,
+    rate: u32,
+    sample_secs: u64,
+}
+
+fn parse(args: impl Iterator<Item = String>) -> Result<Options> {
+    let mut options = Options {
+        minutes: 30.0,
+        rate: 300,
+        sample_secs: 10,
+    };
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--minutes" => options.minutes = value()?.parse()?,
+            "--rate" => options.rate = value()?.parse()?,
+            "--sample-secs" => options.sample_secs = value()?.parse::<u64>()?.max(1),
+            other => bail!(
+                "unknown soak argument {other}: cargo xtask soak --minutes N [--rate R] [--sample-secs S]"
+            ),
+        }
+    }
+    ensure!(options.minutes > 0.0, "--minutes must be positive");
+    Ok(options)
+}
+
+/// One sample of the server process.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    at_secs: u64,
+    rss_kib: u64,
+    fds: i64,
+    threads: u64,
+}
+
+pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
+    let options = parse(args)?;
+    let root = project_root();
+    let sh = Shell::new()?;
+    sh.change_dir(&root);
+    println!("== building release tenuo-authorizer and tenuo-loadtest");
+    cmd!(
+        sh,
+        "cargo build --release -p tenuo-authz --features server --bin tenuo-authorizer -p tenuo-loadtest"
+    )
+    .run()?;
+    let release = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), PathBuf::from)
+        .join("release");
+    let tmp = sh.create_temp_dir()?;
+    let dir = tmp.path();
+    let loadtest = release.join("tenuo-loadtest");
+    cmd!(sh, "{loadtest} --write-setup {dir}").quiet().run()?;
+    let trusted = std::fs::read_to_string(dir.join("trusted_issuer.hex"))?;
+
+    let mut server = Server::start(&release.join("tenuo-authorizer"), dir, trusted.trim())?;
+    let target = format!("http://{}", server.listen);
+    println!(
+        "== server pid {} on {target}; load: mixed, open loop at {}/s, {} min",
+        server.pid(),
+        options.rate,
+        options.minutes
+    );
+    let total = Duration::from_secs_f64(options.minutes * 60.0);
+    let started = Instant::now();
+    let load = std::thread::spawn({
+        let loadtest = loadtest.clone();
+        let dir = dir.to_path_buf();
+        let rate = options.rate;
+        move || load_rounds(&loadtest, &dir, &target, rate, started, total)
+    });
+
+    println!("\n{:>8} {:>10} {:>6} {:>8}", "t (s)", "RSS (MiB)", "fds", "threads");
+    let mut samples = Vec::new();
+    while started.elapsed() < total && !load.is_finished() {
+        if let Some(status) = server.child.try_wait()? {
+            bail!("the server exited during the soak: {status}");
+        }
+        let sample = sample(server.pid(), started.elapsed().as_secs())?;
+        println!(
+            "{:>8} {:>10.1} {:>6} {:>8}",
+            sample.at_secs,
+            sample.rss_kib as f64 / 1024.0,
+            sample.fds,
+            sample.threads
+        );
+        samples.push(sample);
+        std::thread::sleep(Duration::from_secs(options.sample_secs));
+    }
+    let rounds = load
+        .join()
+        .map_err(|_| anyhow::anyhow!("load thread panicked"))??;
+    samples.push(sample(server.pid(), started.elapsed().as_secs())?);
+    server.stop();
+    println!("\nload-test rounds: {rounds} (reports in {})", dir.display());
+    write_csv(&root, &samples)?;
+    verdict(&samples)
+}
+
+/// Runs load-test rounds until `total` has passed since `started`.
+fn load_rounds(
+    loadtest: &Path,
+    dir: &Path,
+    target: &str,
+    rate: u32,
+    started: Instant,
+    total: Duration,
+) -> Result<usize> {
+    let mut rounds = 0;
+    loop {
+        let left = total.saturating_sub(started.elapsed()).as_secs();
+        if left < 5 {
+            return Ok(rounds);
+        }
+        let secs = left.min(ROUND_SECS).to_string();
+        let out = dir.join(format!("round-{rounds}"));
+        let log = std::fs::File::create(dir.join(format!("round-{rounds}.log")))?;
+        let status = Command::new(loadtest)
+            .args(["--setup"])
+            .arg(dir)
+            .args(["--target", target, "--scenario", "mixed", "--rate"])
+            .arg(rate.to_string())
+            .args(["--duration", &secs, "--quiet", "--out"])
+            .arg(&out)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .status()?;
+        ensure!(
+            status.success(),
+            "load-test round {rounds} failed ({status}); see {}",
+            dir.join(format!("round-{rounds}.log")).display()
+        );
+        rounds += 1;
+    }
+}
+
+fn sample(pid: u32, at_secs: u64) -> Result<Sample> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .context("reading /proc (the soak needs Linux)")?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))?.count() as i64;
+    Ok(Sample {
+        at_secs,
+        rss_kib: field("VmRSS:"),
+        fds,
+        threads: field("Threads:"),
+    })
+}
+
+fn write_csv(root: &Path, samples: &[Sample]) -> Result<()> {
+    let dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), PathBuf::from)
+        .join("soak");
+    std::fs::create_dir_all(&dir)?;
+    let mut text = String::from("t_secs,rss_kib,fds,threads\n");
+    for s in samples {
+        text.push_str(&format!("{},{},{},{}\n", s.at_secs, s.rss_kib, s.fds, s.threads));
+    }
+    let path = dir.join("samples.csv");
+    std::fs::write(&path, text)?;
+    println!("samples: {}", path.display());
+    Ok(())
+}
+
+/// Flat: after warm-up, the mean of the last quarter of the samples is within
+/// the bounds of the mean of the first quarter.
+fn verdict(samples: &[Sample]) -> Result<()> {
+    let end = samples.last().map_or(0, |s| s.at_secs);
+    let warm_up = (end / 5).max(60);
+    let steady: Vec<&Sample> = samples.iter().filter(|s| s.at_secs >= warm_up).collect();
+    ensure!(
+        steady.len() >= 4,
+        "too few samples after the {warm_up} s warm-up: run longer (--minutes) or sample more often"
+    );
+    let quarter = (steady.len() / 4).max(1);
+    let mean = |xs: &[&Sample], f: fn(&Sample) -> f64| {
+        xs.iter().map(|s| f(s)).sum::<f64>() / xs.len() as f64
+    };
+    let (first, last) = (&steady[..quarter], &steady[steady.len() - quarter..]);
+    let rss = |s: &Sample| s.rss_kib as f64 / 1024.0;
+    let fds = |s: &Sample| s.fds as f64;
+    let (rss0, rss1) = (mean(first, rss), mean(last, rss));
+    let (fd0, fd1) = (mean(first, fds), mean(last, fds));
+    let growth = (rss1 - rss0) / rss0.max(1.0) * 100.0;
+    let max_rss = steady.iter().map(|s| rss(s)).fold(0.0, f64::max);
+    let max_fds = steady.iter().map(|s| s.fds).max().unwrap_or(0);
+    println!(
+        "\nafter the {warm_up} s warm-up: RSS {rss0:.1} -> {rss1:.1} MiB ({growth:+.1} %, max {max_rss:.1}), \
+         fds {fd0:.0} -> {fd1:.0} (max {max_fds}); bounds: RSS +{MAX_RSS_GROWTH_PCT} %, fds +{MAX_FD_GROWTH}"
+    );
+    ensure!(
+        growth <= MAX_RSS_GROWTH_PCT,
+        "resident memory grew {growth:.1} % after warm-up"
+    );
+    ensure!(
+        (fd1 - fd0) as i64 <= MAX_FD_GROWTH,
+        "open descriptors grew from {fd0:.0} to {fd1:.0}"
+    );
+    println!("verdict: flat");
+    Ok(())
+}
+
+/// The server process, on loopback ports it picked itself.
+struct Server {
+    child: Child,
+    listen: String,
+}
+
+impl Server {
+    fn start(binary: &Path, dir: &Path, trusted: &str) -> Result<Self> {
+        let mut child = Command::new(binary)
+            .arg("serve")
+            .args(["--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"])
+            .args(["--trusted-issuer", trusted, "--config"])
+            .arg(dir.join("gateway.yaml"))
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(dir.join("server.stderr"))?)
+            .spawn()
+            .with_context(|| format!("starting {}", binary.display()))?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Reads (and drops) the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.contains("\"started\"") {
+                    let _ = tx.send(line);
+                }
+            }
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .context("the server did not log `started` within 30 s")?;
+        let value: serde_json::Value = serde_json::from_str(&line)?;
+        let listen = value["listen"]
+            .as_str()
+            .context("no listen address in the started line")?
+            .to_owned();
+        ensure!(listen.starts_with("127.0.0.1:"), "not on loopback: {listen}");
+        Ok(Self { child, listen })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
