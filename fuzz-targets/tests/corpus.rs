@@ -58,3 +58,35 @@ fn targets_survive_degenerate_inputs() {
         }
     }
 }
+
+/// The differential seeds are real decisions: both implementations decide them,
+/// some are allowed, and they agree (so the target compares something).
+#[test]
+fn differential_seeds_are_decided_alike_by_both_implementations() {
+    use tenuo_fuzz_targets::differential::{ours, theirs, Case};
+    let seeds = inputs(&fuzz_dir().join("seeds").join("differential"));
+    let (mut compared, mut allowed) = (0, 0);
+    for (path, bytes) in &seeds {
+        let case = Case::decode(bytes);
+        let Some(reference) = theirs(&case) else {
+            continue;
+        };
+        let ours = ours(&case);
+        compared += 1;
+        if ours.is_ok() {
+            allowed += 1;
+        }
+        assert_eq!(
+            ours.is_ok(),
+            reference.is_ok(),
+            "{}: {ours:?} vs {reference:?}",
+            path.display()
+        );
+    }
+    assert!(
+        compared >= seeds.len() / 2,
+        "{compared} of {} compared",
+        seeds.len()
+    );
+    assert!(allowed >= 5, "only {allowed} allowed seeds");
+}

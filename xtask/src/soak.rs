@@ -69,7 +69,7 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
     println!("== building release tenuo-authorizer and tenuo-loadtest");
     cmd!(
         sh,
-        "cargo build --release -p tenuo-authz --features server --bin tenuo-authorizer -p tenuo-loadtest"
+        "cargo build --release -p tenuo-authz -p tenuo-loadtest --features tenuo-authz/server --bin tenuo-authorizer --bin tenuo-loadtest"
     )
     .run()?;
     let release = std::env::var_os("CARGO_TARGET_DIR")
@@ -77,6 +77,7 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
         .join("release");
     let tmp = sh.create_temp_dir()?;
     let dir = tmp.path();
+    let reports = soak_dir(&root)?;
     let loadtest = release.join("tenuo-loadtest");
     cmd!(sh, "{loadtest} --write-setup {dir}").quiet().run()?;
     let trusted = std::fs::read_to_string(dir.join("trusted_issuer.hex"))?;
@@ -93,12 +94,15 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
     let started = Instant::now();
     let load = std::thread::spawn({
         let loadtest = loadtest.clone();
-        let dir = dir.to_path_buf();
+        let (dir, reports) = (dir.to_path_buf(), reports.clone());
         let rate = options.rate;
-        move || load_rounds(&loadtest, &dir, &target, rate, started, total)
+        move || load_rounds(&loadtest, &dir, &reports, &target, rate, started, total)
     });
 
-    println!("\n{:>8} {:>10} {:>6} {:>8}", "t (s)", "RSS (MiB)", "fds", "threads");
+    println!(
+        "\n{:>8} {:>10} {:>6} {:>8}",
+        "t (s)", "RSS (MiB)", "fds", "threads"
+    );
     let mut samples = Vec::new();
     while started.elapsed() < total && !load.is_finished() {
         if let Some(status) = server.child.try_wait()? {
@@ -120,8 +124,19 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
         .map_err(|_| anyhow::anyhow!("load thread panicked"))??;
     samples.push(sample(server.pid(), started.elapsed().as_secs())?);
     server.stop();
-    println!("\nload-test rounds: {rounds} (reports in {})", dir.display());
-    write_csv(&root, &samples)?;
+    println!(
+        "\nload-test rounds: {rounds}; reports and logs in {}",
+        reports.display()
+    );
+    if let Some(last) = rounds.checked_sub(1) {
+        let log = std::fs::read_to_string(reports.join(format!("round-{last}.log")))?;
+        let tail: Vec<&str> = log.lines().rev().take(12).collect();
+        println!("last round:");
+        for line in tail.iter().rev() {
+            println!("  {line}");
+        }
+    }
+    write_csv(&reports, &samples)?;
     verdict(&samples)
 }
 
@@ -129,6 +144,7 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
 fn load_rounds(
     loadtest: &Path,
     dir: &Path,
+    reports: &Path,
     target: &str,
     rate: u32,
     started: Instant,
@@ -141,8 +157,9 @@ fn load_rounds(
             return Ok(rounds);
         }
         let secs = left.min(ROUND_SECS).to_string();
-        let out = dir.join(format!("round-{rounds}"));
-        let log = std::fs::File::create(dir.join(format!("round-{rounds}.log")))?;
+        let out = reports.join(format!("round-{rounds}"));
+        let log_path = reports.join(format!("round-{rounds}.log"));
+        let log = std::fs::File::create(&log_path)?;
         let status = Command::new(loadtest)
             .args(["--setup"])
             .arg(dir)
@@ -157,7 +174,7 @@ fn load_rounds(
         ensure!(
             status.success(),
             "load-test round {rounds} failed ({status}); see {}",
-            dir.join(format!("round-{rounds}.log")).display()
+            log_path.display()
         );
         rounds += 1;
     }
@@ -183,14 +200,23 @@ fn sample(pid: u32, at_secs: u64) -> Result<Sample> {
     })
 }
 
-fn write_csv(root: &Path, samples: &[Sample]) -> Result<()> {
+/// `<target dir>/soak/`, emptied.
+fn soak_dir(root: &Path) -> Result<PathBuf> {
     let dir = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| root.join("target"), PathBuf::from)
         .join("soak");
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+fn write_csv(dir: &Path, samples: &[Sample]) -> Result<()> {
     let mut text = String::from("t_secs,rss_kib,fds,threads\n");
     for s in samples {
-        text.push_str(&format!("{},{},{},{}\n", s.at_secs, s.rss_kib, s.fds, s.threads));
+        text.push_str(&format!(
+            "{},{},{},{}\n",
+            s.at_secs, s.rss_kib, s.fds, s.threads
+        ));
     }
     let path = dir.join("samples.csv");
     std::fs::write(&path, text)?;
@@ -273,7 +299,10 @@ impl Server {
             .as_str()
             .context("no listen address in the started line")?
             .to_owned();
-        ensure!(listen.starts_with("127.0.0.1:"), "not on loopback: {listen}");
+        ensure!(
+            listen.starts_with("127.0.0.1:"),
+            "not on loopback: {listen}"
+        );
         Ok(Self { child, listen })
     }
 
