@@ -9,7 +9,7 @@
 //!   processes rendered from the chart (`--backend local`).
 //! - `fuzz`: build the cargo-fuzz targets and run each for `--seconds N`.
 //! - `soak`: the release server under the load test for `--minutes N`,
-//!   sampling its resident memory and open descriptors.
+//!   sampling its resident memory, open descriptors and cache entries.
 
 mod chart;
 mod demo;

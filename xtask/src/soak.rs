@@ -3,11 +3,13 @@
 //! scenario: cached, cold and denied calls, open loop at R requests/s) for N
 //! minutes, in rounds of at most two minutes. Every S seconds it samples the
 //! server's resident memory (`VmRSS`), open descriptors (`/proc/<pid>/fd`) and
-//! threads, prints a table, and ends with a verdict: after the warm-up (the
-//! first fifth of the run, at least one minute), resident memory may grow by at
-//! most 10 % and descriptors by at most 16, else the soak fails.
+//! threads, with the server's decision count and verified-chain cache entries
+//! from its metrics, prints a table, and ends with a verdict: after the warm-up,
+//! resident memory may grow by at most 10 % and descriptors by at most 16, else
+//! the soak fails. The warm-up ends at one fifth of the run (at least one minute),
+//! or when the cache stops growing (it fills up to its bound by design), if later.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -59,6 +61,8 @@ struct Sample {
     rss_kib: u64,
     fds: i64,
     threads: u64,
+    decisions: u64,
+    cache_entries: u64,
 }
 
 pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
@@ -100,21 +104,23 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
     });
 
     println!(
-        "\n{:>8} {:>10} {:>6} {:>8}",
-        "t (s)", "RSS (MiB)", "fds", "threads"
+        "\n{:>8} {:>10} {:>6} {:>8} {:>11} {:>8}",
+        "t (s)", "RSS (MiB)", "fds", "threads", "decisions", "cached"
     );
     let mut samples = Vec::new();
     while started.elapsed() < total && !load.is_finished() {
         if let Some(status) = server.child.try_wait()? {
             bail!("the server exited during the soak: {status}");
         }
-        let sample = sample(server.pid(), started.elapsed().as_secs())?;
+        let sample = sample(&server, started.elapsed().as_secs())?;
         println!(
-            "{:>8} {:>10.1} {:>6} {:>8}",
+            "{:>8} {:>10.1} {:>6} {:>8} {:>11} {:>8}",
             sample.at_secs,
             sample.rss_kib as f64 / 1024.0,
             sample.fds,
-            sample.threads
+            sample.threads,
+            sample.decisions,
+            sample.cache_entries
         );
         samples.push(sample);
         std::thread::sleep(Duration::from_secs(options.sample_secs));
@@ -122,7 +128,7 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
     let rounds = load
         .join()
         .map_err(|_| anyhow::anyhow!("load thread panicked"))??;
-    samples.push(sample(server.pid(), started.elapsed().as_secs())?);
+    samples.push(sample(&server, started.elapsed().as_secs())?);
     server.stop();
     println!(
         "\nload-test rounds: {rounds}; reports and logs in {}",
@@ -180,7 +186,19 @@ fn load_rounds(
     }
 }
 
-fn sample(pid: u32, at_secs: u64) -> Result<Sample> {
+fn sample(server: &Server, at_secs: u64) -> Result<Sample> {
+    let pid = server.pid();
+    // Scraped before /proc is read, so the scrape's own descriptor is closed again.
+    let metrics = server.metrics_text();
+    let metric = |prefix: &str| -> u64 {
+        metrics
+            .lines()
+            .filter(|l| l.starts_with(prefix))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>() as u64
+    };
+    let decisions = metric("tenuo_authz_total{");
+    let cache_entries = metric("tenuo_chain_cache_entries ");
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
         .context("reading /proc (the soak needs Linux)")?;
     let field = |name: &str| {
@@ -197,6 +215,8 @@ fn sample(pid: u32, at_secs: u64) -> Result<Sample> {
         rss_kib: field("VmRSS:"),
         fds,
         threads: field("Threads:"),
+        decisions,
+        cache_entries,
     })
 }
 
@@ -211,11 +231,11 @@ fn soak_dir(root: &Path) -> Result<PathBuf> {
 }
 
 fn write_csv(dir: &Path, samples: &[Sample]) -> Result<()> {
-    let mut text = String::from("t_secs,rss_kib,fds,threads\n");
+    let mut text = String::from("t_secs,rss_kib,fds,threads,decisions,cache_entries\n");
     for s in samples {
         text.push_str(&format!(
-            "{},{},{},{}\n",
-            s.at_secs, s.rss_kib, s.fds, s.threads
+            "{},{},{},{},{},{}\n",
+            s.at_secs, s.rss_kib, s.fds, s.threads, s.decisions, s.cache_entries
         ));
     }
     let path = dir.join("samples.csv");
@@ -224,11 +244,30 @@ fn write_csv(dir: &Path, samples: &[Sample]) -> Result<()> {
     Ok(())
 }
 
+/// When the cache stopped growing: the first sample after which the entry count
+/// never rises more than 1 % above it.
+fn cache_full_at(samples: &[Sample]) -> u64 {
+    samples
+        .iter()
+        .enumerate()
+        .find(|(i, s)| {
+            samples[i + 1..]
+                .iter()
+                .all(|later| later.cache_entries * 100 <= s.cache_entries * 101)
+        })
+        .map_or(0, |(_, s)| s.at_secs)
+}
+
 /// Flat: after warm-up, the mean of the last quarter of the samples is within
 /// the bounds of the mean of the first quarter.
 fn verdict(samples: &[Sample]) -> Result<()> {
     let end = samples.last().map_or(0, |s| s.at_secs);
-    let warm_up = (end / 5).max(60);
+    let cache_full = cache_full_at(samples);
+    let warm_up = (end / 5).max(60).max(cache_full);
+    println!(
+        "\nwarm-up: {warm_up} s (a fifth of the run: {} s; cache full from {cache_full} s)",
+        (end / 5).max(60)
+    );
     let steady: Vec<&Sample> = samples.iter().filter(|s| s.at_secs >= warm_up).collect();
     ensure!(
         steady.len() >= 4,
@@ -247,7 +286,7 @@ fn verdict(samples: &[Sample]) -> Result<()> {
     let max_rss = steady.iter().map(|s| rss(s)).fold(0.0, f64::max);
     let max_fds = steady.iter().map(|s| s.fds).max().unwrap_or(0);
     println!(
-        "\nafter the {warm_up} s warm-up: RSS {rss0:.1} -> {rss1:.1} MiB ({growth:+.1} %, max {max_rss:.1}), \
+        "after the {warm_up} s warm-up: RSS {rss0:.1} -> {rss1:.1} MiB ({growth:+.1} %, max {max_rss:.1}), \
          fds {fd0:.0} -> {fd1:.0} (max {max_fds}); bounds: RSS +{MAX_RSS_GROWTH_PCT} %, fds +{MAX_FD_GROWTH}"
     );
     ensure!(
@@ -266,6 +305,7 @@ fn verdict(samples: &[Sample]) -> Result<()> {
 struct Server {
     child: Child,
     listen: String,
+    metrics: String,
 }
 
 impl Server {
@@ -303,7 +343,33 @@ impl Server {
             listen.starts_with("127.0.0.1:"),
             "not on loopback: {listen}"
         );
-        Ok(Self { child, listen })
+        let metrics = value["metrics"]
+            .as_str()
+            .context("no metrics address in the started line")?
+            .to_owned();
+        ensure!(
+            metrics.starts_with("127.0.0.1:"),
+            "metrics not on loopback: {metrics}"
+        );
+        Ok(Self {
+            child,
+            listen,
+            metrics,
+        })
+    }
+
+    /// The Prometheus text of the metrics listener (empty if unreachable).
+    fn metrics_text(&self) -> String {
+        let fetch = || -> std::io::Result<String> {
+            let mut stream = std::net::TcpStream::connect(&self.metrics)?;
+            stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+            stream
+                .write_all(b"GET /metrics HTTP/1.1\r\nhost: soak\r\nconnection: close\r\n\r\n")?;
+            let mut text = String::new();
+            stream.read_to_string(&mut text)?;
+            Ok(text)
+        };
+        fetch().unwrap_or_default()
     }
 
     fn pid(&self) -> u32 {
@@ -319,5 +385,45 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(points: &[(u64, u64, u64)]) -> Vec<Sample> {
+        points
+            .iter()
+            .map(|&(at_secs, rss_mib, cache_entries)| Sample {
+                at_secs,
+                rss_kib: rss_mib * 1024,
+                fds: 20,
+                threads: 6,
+                decisions: at_secs * 300,
+                cache_entries,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn warm_up_lasts_until_the_cache_is_full_and_growth_after_it_fails() {
+        // The cache fills until 600 s, memory follows it, then both stay flat.
+        let filling: Vec<(u64, u64, u64)> = (0..=120)
+            .map(|i| {
+                let t = i * 15;
+                let entries = (t * 6).min(3600);
+                (t, 10 + entries / 144, entries)
+            })
+            .collect();
+        let samples = run(&filling);
+        assert_eq!(cache_full_at(&samples), 600);
+        assert!(verdict(&samples).is_ok());
+        // The same with memory still growing once the cache is full: a leak.
+        let leaking: Vec<(u64, u64, u64)> = filling
+            .iter()
+            .map(|&(t, rss, e)| (t, rss + t / 60, e))
+            .collect();
+        assert!(verdict(&run(&leaking)).is_err());
     }
 }
