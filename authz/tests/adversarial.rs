@@ -391,3 +391,62 @@ fn clocks_at_the_edges_of_every_time_rule() {
         assert_eq!(reason(denied), DenyReason::WarrantExpired, "now = {now}");
     }
 }
+
+/// A request body that declares `declared` bytes and never sends one.
+struct StalledBody {
+    declared: u64,
+}
+
+impl http_body::Body for StalledBody {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        // Correctness: never ready, and never wakes anyone; that is the attack.
+        std::task::Poll::Pending
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.declared)
+    }
+}
+
+#[test]
+fn a_body_declared_over_the_limit_is_denied_without_waiting_for_it() {
+    use std::future::Future;
+    use tenuo_authz::tower::{AuthzLayer, AuthzRequestBody};
+    use tower::{Layer, Service};
+    let world = World::new();
+    let authorizer = Arc::new(world.builder().build().unwrap());
+    let gateway =
+        CompiledGateway::from_yaml(include_str!("fixtures/gateway/all_sources.yaml")).unwrap();
+    let mut service = AuthzLayer::new(authorizer, gateway).layer(tower::service_fn(
+        |_: http::Request<AuthzRequestBody<StalledBody>>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(http_body_util::Empty::<
+                bytes::Bytes,
+            >::new()))
+        },
+    ));
+    let (_, token) = world.chain(0);
+    let request = |declared| {
+        http::Request::post("/accounts/acc-1/transfers")
+            .header("x-tenuo-warrant", &token)
+            .header("content-type", "application/json")
+            .body(StalledBody { declared })
+            .unwrap()
+    };
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    // Over the limit: answered at once, without a byte of the body.
+    let mut future = std::pin::pin!(service.call(request(64 << 20)));
+    let std::task::Poll::Ready(Ok(response)) = future.as_mut().poll(&mut cx) else {
+        panic!("a body declared over the limit was waited for");
+    };
+    assert_eq!(response.status(), http::StatusCode::FORBIDDEN);
+    // Within the limit, the body is awaited (the server's timeouts end it).
+    let mut future = std::pin::pin!(service.call(request(10)));
+    assert!(future.as_mut().poll(&mut cx).is_pending());
+}
