@@ -110,7 +110,12 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
     let mut samples = Vec::new();
     while started.elapsed() < total && !load.is_finished() {
         if let Some(status) = server.child.try_wait()? {
-            bail!("the server exited during the soak: {status}");
+            bail!(
+                "the server exited during the soak ({status}; exit 0 means it was sent SIGTERM) \
+                 after {} s; its last log lines:\n{}",
+                started.elapsed().as_secs(),
+                server.last_log_lines()
+            );
         }
         let sample = sample(&server, started.elapsed().as_secs())?;
         println!(
@@ -301,11 +306,15 @@ fn verdict(samples: &[Sample]) -> Result<()> {
     Ok(())
 }
 
+type LogTail = std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>;
+
 /// The server process, on loopback ports it picked itself.
 struct Server {
     child: Child,
     listen: String,
     metrics: String,
+    /// The last lines the server logged (its log is otherwise dropped).
+    last_lines: LogTail,
 }
 
 impl Server {
@@ -323,11 +332,23 @@ impl Server {
             .with_context(|| format!("starting {}", binary.display()))?;
         let stdout = child.stdout.take().context("server stdout")?;
         let (tx, rx) = std::sync::mpsc::channel();
-        // Reads (and drops) the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.contains("\"started\"") {
-                    let _ = tx.send(line);
+        let last_lines: LogTail = std::sync::Arc::default();
+        // Reads the log so the server never blocks on a full pipe; keeps the tail.
+        std::thread::spawn({
+            let last_lines = std::sync::Arc::clone(&last_lines);
+            move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if line.contains("\"started\"") {
+                        let _ = tx.send(line.clone());
+                    }
+                    let mut tail: std::sync::MutexGuard<'_, std::collections::VecDeque<String>> =
+                        last_lines
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    if tail.len() == 10 {
+                        tail.pop_front();
+                    }
+                    tail.push_back(line);
                 }
             }
         });
@@ -355,6 +376,7 @@ impl Server {
             child,
             listen,
             metrics,
+            last_lines,
         })
     }
 
@@ -370,6 +392,14 @@ impl Server {
             Ok(text)
         };
         fetch().unwrap_or_default()
+    }
+
+    fn last_log_lines(&self) -> String {
+        let tail = self
+            .last_lines
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        tail.iter().cloned().collect::<Vec<_>>().join("\n")
     }
 
     fn pid(&self) -> u32 {
