@@ -86,7 +86,11 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
     cmd!(sh, "{loadtest} --write-setup {dir}").quiet().run()?;
     let trusted = std::fs::read_to_string(dir.join("trusted_issuer.hex"))?;
 
-    let mut server = Server::start(&release.join("tenuo-authorizer"), dir, trusted.trim())?;
+    // Run a copy under a neutral name: on a shared machine, a name-based kill
+    // aimed at another authorizer (`pkill -f tenuo-authorizer`) would end the soak.
+    let binary = reports.join("authz-soak-server");
+    std::fs::copy(release.join("tenuo-authorizer"), &binary)?;
+    let mut server = Server::start(&binary, dir, trusted.trim())?;
     let target = format!("http://{}", server.listen);
     println!(
         "== server pid {} on {target}; load: mixed, open loop at {}/s, {} min",
