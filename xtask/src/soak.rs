@@ -6,8 +6,12 @@
 //! threads, with the server's decision count and verified-chain cache entries
 //! from its metrics, prints a table, and ends with a verdict: after the warm-up,
 //! resident memory may grow by at most 10 % and descriptors by at most 16, else
-//! the soak fails. The warm-up ends at one fifth of the run (at least one minute),
-//! or when the cache stops growing (it fills up to its bound by design), if later.
+//! the soak fails. The warm-up ends at one third of the run (at least one minute),
+//! or when the cache stops growing (it fills up to its bound by design), if later:
+//! resident memory keeps rising for several minutes after the cache's entry count
+//! saturates, while entries are replaced, before it settles.
+//!
+//! `cargo xtask soak --verdict FILE` recomputes the verdict of a run's `samples.csv`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -30,6 +34,7 @@ struct Options {
     minutes: f64,
     rate: u32,
     sample_secs: u64,
+    verdict_of: Option<PathBuf>,
 }
 
 fn parse(args: impl Iterator<Item = String>) -> Result<Options> {
@@ -37,6 +42,7 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Options> {
         minutes: 30.0,
         rate: 300,
         sample_secs: 10,
+        verdict_of: None,
     };
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
@@ -45,8 +51,9 @@ fn parse(args: impl Iterator<Item = String>) -> Result<Options> {
             "--minutes" => options.minutes = value()?.parse()?,
             "--rate" => options.rate = value()?.parse()?,
             "--sample-secs" => options.sample_secs = value()?.parse::<u64>()?.max(1),
+            "--verdict" => options.verdict_of = Some(PathBuf::from(value()?)),
             other => bail!(
-                "unknown soak argument {other}: cargo xtask soak --minutes N [--rate R] [--sample-secs S]"
+                "unknown soak argument {other}: cargo xtask soak --minutes N [--rate R] [--sample-secs S] | --verdict samples.csv"
             ),
         }
     }
@@ -67,6 +74,9 @@ struct Sample {
 
 pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
     let options = parse(args)?;
+    if let Some(csv) = &options.verdict_of {
+        return verdict(&read_csv(csv)?);
+    }
     let root = project_root();
     let sh = Shell::new()?;
     sh.change_dir(&root);
@@ -253,6 +263,25 @@ fn write_csv(dir: &Path, samples: &[Sample]) -> Result<()> {
     Ok(())
 }
 
+fn read_csv(path: &Path) -> Result<Vec<Sample>> {
+    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split(',').collect();
+            ensure!(f.len() == 6, "bad line {line:?}");
+            Ok(Sample {
+                at_secs: f[0].parse()?,
+                rss_kib: f[1].parse()?,
+                fds: f[2].parse()?,
+                threads: f[3].parse()?,
+                decisions: f[4].parse()?,
+                cache_entries: f[5].parse()?,
+            })
+        })
+        .collect()
+}
+
 /// When the cache stopped growing: the first sample after which the entry count
 /// never rises more than 1 % above it.
 fn cache_full_at(samples: &[Sample]) -> u64 {
@@ -272,10 +301,10 @@ fn cache_full_at(samples: &[Sample]) -> u64 {
 fn verdict(samples: &[Sample]) -> Result<()> {
     let end = samples.last().map_or(0, |s| s.at_secs);
     let cache_full = cache_full_at(samples);
-    let warm_up = (end / 5).max(60).max(cache_full);
+    let warm_up = (end / 3).max(60).max(cache_full);
     println!(
-        "\nwarm-up: {warm_up} s (a fifth of the run: {} s; cache full from {cache_full} s)",
-        (end / 5).max(60)
+        "\nwarm-up: {warm_up} s (a third of the run: {} s; cache full from {cache_full} s)",
+        (end / 3).max(60)
     );
     let steady: Vec<&Sample> = samples.iter().filter(|s| s.at_secs >= warm_up).collect();
     ensure!(
