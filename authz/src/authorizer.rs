@@ -34,7 +34,8 @@ use crate::chain::PreparedChain;
 use crate::crypto::{PublicKey, Signature};
 use crate::decision::{self, Authorized, Call, Policy, TrustedIssuers};
 use crate::deny::Denial;
-use crate::pop::{Args, PopError};
+use crate::pop::{verify_pop, Args, PopError};
+use crate::replay::{replay_digest, ReplayConfig, ReplayStore};
 use crate::revocation::{RevocationError, RevocationSet, SignedRevocationList};
 
 /// A source of the current Unix time, in seconds.
@@ -78,6 +79,7 @@ pub struct AuthorizerBuilder {
     policy: Policy,
     cache: Option<CacheConfig>,
     clock: Arc<dyn Clock>,
+    replay: Option<ReplayConfig>,
 }
 
 impl AuthorizerBuilder {
@@ -111,6 +113,14 @@ impl AuthorizerBuilder {
         self
     }
 
+    /// Turns on PoP replay protection (off by default): a PoP already accepted
+    /// for the same warrant, tool and arguments is denied `invalid_pop` while it
+    /// could still be accepted. See [`crate::replay`] for the trade-offs.
+    pub fn replay_protection(mut self, config: ReplayConfig) -> Self {
+        self.replay = Some(config);
+        self
+    }
+
     /// Builds; refuses an empty trust set.
     pub fn build(self) -> Result<Authorizer, BuildError> {
         if self.trusted.is_empty() {
@@ -128,6 +138,9 @@ impl AuthorizerBuilder {
             policy: self.policy,
             cache: self.cache.map(ChainCache::new),
             clock: self.clock,
+            replay: self
+                .replay
+                .map(|config| ReplayStore::new(config, &self.policy)),
         }
     }
 }
@@ -140,6 +153,7 @@ pub struct Authorizer {
     policy: Policy,
     cache: Option<ChainCache>,
     clock: Arc<dyn Clock>,
+    replay: Option<ReplayStore>,
 }
 
 impl std::fmt::Debug for Authorizer {
@@ -148,6 +162,7 @@ impl std::fmt::Debug for Authorizer {
             .field("trusted_issuers", &self.trusted.load().len())
             .field("policy", &self.policy)
             .field("cache", &self.cache)
+            .field("replay", &self.replay.as_ref().map(ReplayStore::config))
             .finish_non_exhaustive()
     }
 }
@@ -160,6 +175,7 @@ impl Authorizer {
             policy: Policy::default(),
             cache: Some(CacheConfig::default()),
             clock: Arc::new(SystemClock),
+            replay: None,
         }
     }
 
@@ -248,15 +264,40 @@ impl Authorizer {
         self.decide(&chain, &call)
     }
 
-    /// Decides a call against a prepared chain with the current trust and revocations.
+    /// Decides a call against a prepared chain with the current trust and
+    /// revocations: [`decision::decide`], plus the replay check when it is on.
     pub fn decide(&self, chain: &PreparedChain, call: &Call<'_>) -> Result<Authorized, Denial> {
-        decision::decide(
-            chain,
-            &self.trusted.load(),
-            &**self.revocations.load(),
-            &self.policy,
-            call,
-        )
+        let grant = self.check_before_pop(chain, call)?;
+        let leaf = chain.leaf();
+        verify_pop(
+            &leaf.holder,
+            &leaf.id,
+            call.tool,
+            call.args,
+            call.pop,
+            call.now,
+            self.policy.pop_windows,
+        )?;
+        self.after_pop_verified(chain, call)?;
+        decision::finish_after_pop(chain, grant, call)
+    }
+
+    /// The replay check, for callers that verified the call's PoP themselves
+    /// (in a batch): call it once the PoP verified, never before, so only
+    /// authenticated PoPs reach the store. A no-op unless replay protection is on.
+    pub fn after_pop_verified(&self, chain: &PreparedChain, call: &Call<'_>) -> Result<(), Denial> {
+        let (Some(store), Some(pop)) = (&self.replay, call.pop) else {
+            return Ok(());
+        };
+        let digest = replay_digest(&chain.leaf().id, call.tool, call.args, pop);
+        store
+            .check_and_record(digest, call.now)
+            .map_err(Denial::Replay)
+    }
+
+    /// The replay store, when replay protection is on.
+    pub fn replay_store(&self) -> Option<&ReplayStore> {
+        self.replay.as_ref()
     }
 
     /// The checks before the PoP (chain at `call.now`, tool), for callers that

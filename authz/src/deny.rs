@@ -5,6 +5,7 @@ use std::fmt;
 
 use crate::constraint::{AttenuationError, ConstraintViolation, ViolationKind};
 use crate::pop::PopError;
+use crate::replay::ReplayError;
 use crate::warrant::{WarrantId, WarrantType};
 use crate::wire::DecodeError;
 
@@ -279,6 +280,9 @@ pub enum Denial {
     /// The PoP is missing or invalid.
     #[error("{0}")]
     Pop(#[from] PopError),
+    /// The PoP verified but was already used (replay protection is on).
+    #[error("{0}")]
+    Replay(#[from] ReplayError),
     /// Something this authorizer does not implement.
     #[error("{0}")]
     Unsupported(#[from] Unsupported),
@@ -304,6 +308,7 @@ impl Denial {
             Self::Constraint(_) => DenyReason::ConstraintViolation,
             Self::Pop(PopError::Missing) => DenyReason::MissingPop,
             Self::Pop(_) => DenyReason::InvalidPop,
+            Self::Replay(_) => DenyReason::InvalidPop,
             Self::Unsupported(_) => DenyReason::Unsupported,
             Self::Request(ExtractError::NoRoute { .. }) => DenyReason::ToolNotInWarrant,
             Self::Request(_) => DenyReason::ConstraintViolation,

@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod mint;
 pub mod name_map;
 pub mod pop;
+pub mod replay;
 pub mod revocation;
 #[cfg(feature = "server")]
 pub mod server;

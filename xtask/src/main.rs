@@ -7,10 +7,15 @@
 //!   availability properties; bad values files must fail the named check.
 //! - `e2e`: the end-to-end scenarios on a kind cluster, or offline on local
 //!   processes rendered from the chart (`--backend local`).
+//! - `fuzz`: build the cargo-fuzz targets and run each for `--seconds N`.
+//! - `soak`: the release server under the load test for `--minutes N`,
+//!   sampling its resident memory, open descriptors and cache entries.
 
 mod chart;
 mod demo;
 mod e2e;
+mod fuzz;
+mod soak;
 
 use std::path::PathBuf;
 
@@ -22,6 +27,8 @@ fn main() -> Result<()> {
         Some("chart") => chart::run(),
         Some("demo") => demo::run(),
         Some("e2e") => e2e::run(args),
+        Some("fuzz") => fuzz::run(args),
+        Some("soak") => soak::run(args),
         Some(other) => bail!("unknown command {other}\n\n{USAGE}"),
         None => {
             println!("{USAGE}");
@@ -30,7 +37,7 @@ fn main() -> Result<()> {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask <command>\n\ncommands:\n  chart   lint, render and check charts/tenuo-authorizer offline\n  demo    walk through the tenuo CLI: mint, attenuate, sign a PoP, verify\n  e2e     end-to-end scenarios on kind ([--keep]), or offline with --backend local";
+const USAGE: &str = "usage: cargo xtask <command>\n\ncommands:\n  chart   lint, render and check charts/tenuo-authorizer offline\n  demo    walk through the tenuo CLI: mint, attenuate, sign a PoP, verify\n  e2e     end-to-end scenarios on kind ([--keep]), or offline with --backend local\n  fuzz    run each fuzz target for N seconds ([--seconds N] [--target NAME]... [--jobs J])\n  soak    the release server under load for N minutes, RSS and descriptors over time ([--minutes N] [--rate R])";
 
 /// The workspace root (the parent of this crate's directory).
 pub(crate) fn project_root() -> PathBuf {

@@ -110,11 +110,13 @@ impl Term {
     /// coordinates. The two agree: compression is injective and its output canonical, so
     /// the bytes match exactly when `R` is a canonical encoding (check 2) of the same point.
     pub(crate) fn holds_strictly(&self) -> bool {
+        crate::crypto::count_checks(1);
         EdwardsPoint::vartime_double_scalar_mul_basepoint(&self.k, &-self.a, &self.s) == self.r
     }
 
     /// Check 4 for this item alone: `[8]([s]B - [k]A - R) = 0`.
     pub(crate) fn holds(&self) -> bool {
+        crate::crypto::count_checks(1);
         let sb_minus_ka =
             EdwardsPoint::vartime_double_scalar_mul_basepoint(&self.k, &-self.a, &self.s);
         (sb_minus_ka - self.r).mul_by_cofactor().is_identity()
@@ -139,6 +141,7 @@ pub(crate) fn all_hold(terms: &[Term]) -> bool {
 
 /// `[8](Σ z_i (s_i B - k_i A_i - R_i)) = 0`, as one MSM over `1 + 2n` points.
 fn combined_holds(terms: &[Term], z: &[Scalar]) -> bool {
+    crate::crypto::count_checks(terms.len());
     let mut b_coefficient = Scalar::ZERO;
     let mut scalars = Vec::with_capacity(1 + 2 * terms.len());
     let mut points = Vec::with_capacity(1 + 2 * terms.len());

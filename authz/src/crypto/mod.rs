@@ -7,6 +7,9 @@
 mod keys;
 pub(crate) mod recent_keys;
 mod signature;
+mod work;
 
 pub use keys::{KeyError, PublicKey, SigningKey};
 pub use signature::{Signature, SignatureError};
+pub(crate) use work::count as count_checks;
+pub use work::signature_checks;

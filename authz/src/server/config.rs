@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::cache::CacheConfig;
 use crate::crypto::PublicKey;
+use crate::replay::ReplayConfig;
 
 /// Where environment variables come from.
 pub trait Env {
@@ -60,6 +61,12 @@ pub struct ServeArgs {
     /// Most requests decided at once; more are shed with 503. Env: TENUO_MAX_CONCURRENCY. Default 1024.
     #[arg(long)]
     pub max_concurrency: Option<usize>,
+    /// Deny a PoP already accepted for the same warrant, tool and arguments while it could still be accepted (per replica). Env: TENUO_REPLAY_PROTECTION=true.
+    #[arg(long)]
+    pub replay_protection: bool,
+    /// Most PoPs the replay store remembers; when full, new PoPs are denied. Env: TENUO_REPLAY_CAPACITY. Default 100000.
+    #[arg(long)]
+    pub replay_capacity: Option<usize>,
 }
 
 /// Why the settings are unusable. Each names what to fix.
@@ -127,6 +134,8 @@ pub struct ServerConfig {
     pub watch_interval: Duration,
     /// Verified-chain cache sizing.
     pub cache: CacheConfig,
+    /// PoP replay protection, when on.
+    pub replay: Option<ReplayConfig>,
 }
 
 impl Default for ServerConfig {
@@ -149,6 +158,7 @@ impl Default for ServerConfig {
             drain_delay: Duration::from_secs(2),
             watch_interval: Duration::from_secs(2),
             cache: CacheConfig::default(),
+            replay: None,
         }
     }
 }
@@ -219,6 +229,24 @@ impl ServerConfig {
             None => parse_var(env, "TENUO_MAX_CONCURRENCY")?.unwrap_or(config.max_concurrency),
         }
         .max(1);
+        let replay_on = args.replay_protection
+            || env
+                .var("TENUO_REPLAY_PROTECTION")
+                .is_some_and(|v| matches!(v.trim(), "true" | "1" | "yes"));
+        if replay_on {
+            let mut replay = ReplayConfig::default();
+            replay.capacity = match args.replay_capacity {
+                Some(n) => n,
+                None => parse_var(env, "TENUO_REPLAY_CAPACITY")?.unwrap_or(replay.capacity),
+            };
+            if replay.capacity == 0 {
+                return Err(ConfigError::Invalid {
+                    name: "TENUO_REPLAY_CAPACITY".into(),
+                    reason: "must be at least 1".into(),
+                });
+            }
+            config.replay = Some(replay);
+        }
         if config.trusted_issuers.is_empty() && config.trusted_issuers_file.is_none() {
             return Err(ConfigError::NoTrustedIssuers);
         }
@@ -329,6 +357,36 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("LISTEN_ADDR"), "{err}");
+    }
+
+    #[test]
+    fn replay_protection_is_opt_in() {
+        let off = ServerConfig::resolve(ServeArgs::default(), &env(&[("TRUSTED_ISSUERS", KEY)]));
+        assert_eq!(off.unwrap().replay, None);
+        let on = env(&[
+            ("TRUSTED_ISSUERS", KEY),
+            ("TENUO_REPLAY_PROTECTION", "true"),
+            ("TENUO_REPLAY_CAPACITY", "500"),
+        ]);
+        let replay = ServerConfig::resolve(ServeArgs::default(), &on)
+            .unwrap()
+            .replay;
+        assert_eq!(replay.map(|r| r.capacity), Some(500));
+        let flag = ServeArgs {
+            replay_protection: true,
+            ..ServeArgs::default()
+        };
+        let replay = ServerConfig::resolve(flag, &env(&[("TRUSTED_ISSUERS", KEY)]))
+            .unwrap()
+            .replay;
+        assert_eq!(replay, Some(ReplayConfig::default()));
+        let zero = env(&[
+            ("TRUSTED_ISSUERS", KEY),
+            ("TENUO_REPLAY_PROTECTION", "1"),
+            ("TENUO_REPLAY_CAPACITY", "0"),
+        ]);
+        let err = ServerConfig::resolve(ServeArgs::default(), &zero).unwrap_err();
+        assert!(err.to_string().contains("TENUO_REPLAY_CAPACITY"), "{err}");
     }
 
     #[test]

@@ -68,15 +68,12 @@ async fn check(State(state): State<AppState>, request: Request) -> Response {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let limit = state.decider.config().max_body_bytes;
-    let bytes = match http_body_util::Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(_) => {
-            return reject(
-                &state,
-                &parts,
-                Denial::Request(ExtractError::BodyTooLarge { limit }),
-            )
-        }
+    let Some(bytes) = read_limited(body, limit).await else {
+        return reject(
+            &state,
+            &parts,
+            Denial::Request(ExtractError::BodyTooLarge { limit }),
+        );
     };
     let request: CheckRequest = match serde_json::from_slice(&bytes) {
         Ok(request) => request,
@@ -133,6 +130,20 @@ async fn check(State(state): State<AppState>, request: Request) -> Response {
     }
 }
 
+/// Reads a body of at most `limit` bytes. A body that declares more (its
+/// `Content-Length`) is refused before a byte is read, so a client cannot hold a
+/// request open for a body it would never be allowed to send.
+async fn read_limited(body: Body, limit: usize) -> Option<Bytes> {
+    if http_body::Body::size_hint(&body).lower() > limit as u64 {
+        return None;
+    }
+    http_body_util::Limited::new(body, limit)
+        .collect()
+        .await
+        .ok()
+        .map(|collected| collected.to_bytes())
+}
+
 fn reject(state: &AppState, parts: &axum::http::request::Parts, denial: Denial) -> Response {
     let request_id = state.decider.reject(parts, &denial);
     state
@@ -149,9 +160,9 @@ async fn gateway(State(state): State<AppState>, request: Request) -> Response {
     original_request(&mut parts, state.path_prefix.as_deref());
     let bytes = if state.decider.needs_body(&parts) {
         let limit = state.decider.config().max_body_bytes;
-        match http_body_util::Limited::new(body, limit).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(_) => {
+        match read_limited(body, limit).await {
+            Some(bytes) => bytes,
+            None => {
                 return reject(
                     &state,
                     &parts,

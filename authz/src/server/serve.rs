@@ -91,12 +91,13 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
         return Err(ConfigError::NoTrustedIssuers.into());
     }
     // Keys may all come from the file, loaded below: the empty set is checked after.
-    let authorizer = Arc::new(
-        Authorizer::builder()
-            .trusted_issuers(config.trusted_issuers.iter().copied())
-            .cache(config.cache)
-            .build_unchecked(),
-    );
+    let mut builder = Authorizer::builder()
+        .trusted_issuers(config.trusted_issuers.iter().copied())
+        .cache(config.cache);
+    if let Some(replay) = config.replay {
+        builder = builder.replay_protection(replay);
+    }
+    let authorizer = Arc::new(builder.build_unchecked());
     let metrics = Arc::new(Metrics::new(Arc::clone(&authorizer)));
     metrics.set_trusted_issuers(authorizer.trusted_issuers().len());
     let gateway = Arc::new(ReloadableGateway::default());

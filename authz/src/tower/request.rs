@@ -152,7 +152,7 @@ impl RequestAuthorizer {
             Ok(pending) => {
                 let handle = lock(template).clone();
                 let verdict = verify_pop_batched(handle, &pending).await;
-                let outcome = verdict.and_then(|()| pending.finish());
+                let outcome = verdict.and_then(|()| pending.finish(&self.authorizer));
                 (Some(pending.tool), outcome)
             }
         };
@@ -281,7 +281,7 @@ impl RequestAuthorizer {
                     pending.windows,
                 )
                 .map_err(Denial::Pop);
-                let outcome = verdict.and_then(|()| pending.finish());
+                let outcome = verdict.and_then(|()| pending.finish(&self.authorizer));
                 (Some(pending.tool), outcome)
             }
         }
@@ -317,14 +317,15 @@ struct PendingPop {
 }
 
 impl PendingPop {
-    /// Arguments and approvals, after a verified PoP.
-    fn finish(&self) -> Result<Authorized, Denial> {
+    /// Replay check, arguments and approvals, after a verified PoP.
+    fn finish(&self, authorizer: &Authorizer) -> Result<Authorized, Denial> {
         let call = Call {
             tool: &self.tool,
             args: &self.args,
             pop: self.pop.as_ref(),
             now: self.now,
         };
+        authorizer.after_pop_verified(&self.chain, &call)?;
         let grant = self
             .chain
             .leaf_grant(&self.tool)

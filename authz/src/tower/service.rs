@@ -67,12 +67,19 @@ where
                 }
             };
         }
+        // A body declared larger than the limit is refused before it is read, so a
+        // client cannot hold the request open for a body it could never send.
+        let limit = shared.config().max_body_bytes;
+        if body.size_hint().lower() > limit as u64 {
+            let denial = Denial::Request(ExtractError::BodyTooLarge { limit });
+            let request_id = shared.reject(&parts, &denial);
+            return ResponseFuture::denied(shared.deny_response(&denial, &request_id));
+        }
         // The body is needed: read it (bounded) off this call, then decide. The
         // ready inner service goes with the future; a clone stays for the next call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         ResponseFuture::boxed(Box::pin(async move {
-            let limit = shared.config().max_body_bytes;
             let (request_id, denial) = match Limited::new(body, limit).collect().await {
                 Ok(collected) => {
                     let bytes = collected.to_bytes();

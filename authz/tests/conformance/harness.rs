@@ -165,6 +165,9 @@ fn check(deciders: &mut Deciders, case: &Case, sample: bool) -> (bool, Option<St
 /// verification dominates, and is slow in debug builds); panics listing every
 /// disagreement; prints a per-category summary; returns the number of cases.
 pub(crate) fn run(cases: &[Case]) -> usize {
+    if let Some(dir) = std::env::var_os("TENUO_FUZZ_SEEDS_DIR") {
+        dump_fuzz_inputs(cases, std::path::Path::new(&dir));
+    }
     // Cases on the same chain go to the same thread, so decoded chains are reused.
     let mut lanes: [Vec<&Case>; 2] = [Vec::new(), Vec::new()];
     let mut lane_of: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
@@ -225,4 +228,44 @@ pub(crate) fn run(cases: &[Case]) -> usize {
         failures.join("\n")
     );
     cases.len()
+}
+
+/// Writes every case without revocations as an input of the `differential`
+/// fuzz target (the layout of `tenuo_fuzz_targets::differential::Case::encode`:
+/// trusted seeds, now, PoP, tool, CBOR arguments, stack), one file per case.
+/// `fuzz-targets`' `gen-seeds` derives every target's seed corpus from them.
+fn dump_fuzz_inputs(cases: &[Case], dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).expect("seed directory");
+    for (i, case) in cases.iter().enumerate() {
+        let input = &case.input;
+        if !input.revoked.is_empty() {
+            continue;
+        }
+        let args = ciborium::Value::Map(
+            input
+                .args
+                .iter()
+                .map(|(k, v)| (ciborium::Value::Text(k.clone()), v.to_cbor()))
+                .collect(),
+        );
+        let mut args_bytes = Vec::new();
+        ciborium::ser::into_writer(&args, &mut args_bytes).expect("CBOR");
+        let trusted = &input.trusted[..input.trusted.len().min(3)];
+        let mut out = vec![trusted.len() as u8];
+        out.extend_from_slice(trusted);
+        out.extend_from_slice(&input.now.to_le_bytes());
+        out.push(u8::from(input.pop.is_some()));
+        out.extend_from_slice(&input.pop.unwrap_or([0; 64]));
+        out.extend_from_slice(&(input.tool.len() as u16).to_le_bytes());
+        out.extend_from_slice(input.tool.as_bytes());
+        out.extend_from_slice(&(args_bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(&args_bytes);
+        out.extend_from_slice(&input.stack);
+        let name = format!(
+            "{i:04}-{}",
+            case.category
+                .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        );
+        std::fs::write(dir.join(name), out).expect("seed written");
+    }
 }

@@ -96,6 +96,11 @@ impl ServerProcess {
         }
     }
 
+    /// The server's process id (for /proc figures).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends a request to the main listener.
     pub(crate) fn request(
         &self,

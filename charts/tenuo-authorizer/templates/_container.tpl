@@ -40,6 +40,14 @@ so can an agent's pod (sidecar mode), given this chart's context:
     - name: DEBUG_MODE
       value: "true"
     {{- end }}
+    {{- with $c.replayProtection }}
+    {{- if .enabled }}
+    - name: TENUO_REPLAY_PROTECTION
+      value: "true"
+    - name: TENUO_REPLAY_CAPACITY
+      value: {{ .capacity | default 100000 | int | quote }}
+    {{- end }}
+    {{- end }}
     {{- with $c.extraEnv }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

@@ -1,0 +1,40 @@
+//! The bodies of the tenuo-authz fuzz targets, on the stable toolchain.
+//!
+//! One function per target, each taking the fuzzer's bytes. The cargo-fuzz
+//! harness in `fuzz/` wraps each in `fuzz_target!`; `tests/corpus.rs` replays
+//! every committed seed and regression input through the same functions, so CI
+//! exercises them without a fuzzer. `cargo xtask fuzz --seconds N` runs them.
+//!
+//! | target | what |
+//! |---|---|
+//! | `decode` | warrant and stack decoders (bytes, base64url, PEM), chain preparation |
+//! | `pop_header` | the `X-Tenuo-PoP` parser and PoP verification |
+//! | `constraints` | constraint sets from CBOR: argument matching, attenuation soundness |
+//! | `gateway_config` | the gateway YAML compiler |
+//! | `extract` | whole HTTP requests through the tower front end and the gateway fixtures |
+//! | `differential` | decode and decide with ours and the reference, compare |
+
+pub mod constraints;
+pub mod decode;
+pub mod differential;
+pub mod gateway;
+pub mod input;
+pub mod pop_header;
+
+/// A target: its name and its body.
+pub type Target = (&'static str, fn(&[u8]));
+
+/// Every target, by name.
+pub const TARGETS: [Target; 6] = [
+    ("decode", decode::run),
+    ("pop_header", pop_header::run),
+    ("constraints", constraints::run),
+    ("gateway_config", gateway::run_config),
+    ("extract", gateway::run_extract),
+    ("differential", differential::run),
+];
+
+/// The body of the target called `name`.
+pub fn target(name: &str) -> Option<fn(&[u8])> {
+    TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
+}
