@@ -34,7 +34,7 @@ use crate::chain::PreparedChain;
 use crate::crypto::{PublicKey, Signature};
 use crate::decision::{self, Authorized, Call, Policy, TrustedIssuers};
 use crate::deny::Denial;
-use crate::pop::{verify_pop, Args, PopError};
+use crate::pop::{Args, PopError};
 use crate::replay::{replay_digest, ReplayConfig, ReplayStore};
 use crate::revocation::{RevocationError, RevocationSet, SignedRevocationList};
 
@@ -268,16 +268,7 @@ impl Authorizer {
     /// revocations: [`decision::decide`], plus the replay check when it is on.
     pub fn decide(&self, chain: &PreparedChain, call: &Call<'_>) -> Result<Authorized, Denial> {
         let grant = self.check_before_pop(chain, call)?;
-        let leaf = chain.leaf();
-        verify_pop(
-            &leaf.holder,
-            &leaf.id,
-            call.tool,
-            call.args,
-            call.pop,
-            call.now,
-            self.policy.pop_windows,
-        )?;
+        decision::verify_call_pop(chain, &self.policy, call)?;
         self.after_pop_verified(chain, call)?;
         decision::finish_after_pop(chain, grant, call)
     }

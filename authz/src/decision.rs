@@ -168,6 +168,17 @@ pub fn decide(
     call: &Call<'_>,
 ) -> Result<Authorized, Denial> {
     let grant = check_before_pop(chain, trusted, revocations, policy, call)?;
+    verify_call_pop(chain, policy, call)?;
+    finish_after_pop(chain, grant, call)
+}
+
+/// The PoP step of a decision: the call's PoP verified for the leaf's holder, in
+/// the windows `policy` accepts around `call.now`.
+pub fn verify_call_pop(
+    chain: &PreparedChain,
+    policy: &Policy,
+    call: &Call<'_>,
+) -> Result<(), Denial> {
     let leaf = chain.leaf();
     verify_pop(
         &leaf.holder,
@@ -178,7 +189,7 @@ pub fn decide(
         call.now,
         policy.pop_windows,
     )?;
-    finish_after_pop(chain, grant, call)
+    Ok(())
 }
 
 /// The part of a decision before the PoP: the chain at `now`, then the tool.

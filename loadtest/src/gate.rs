@@ -50,20 +50,14 @@ impl Check {
         current: f64,
         max_pct: f64,
     ) -> Self {
-        let regression_pct = if baseline > 0.0 {
-            (baseline - current) / baseline * 100.0
-        } else {
-            0.0
-        };
-        Self {
-            scenario: scenario.to_owned(),
+        Self::with_worsening(
+            scenario,
             metric,
             baseline,
             current,
-            regression_pct,
-            passed: regression_pct <= max_pct,
-            gating: true,
-        }
+            max_pct,
+            baseline - current,
+        )
     }
 
     /// A figure that should not rise (latency).
@@ -74,8 +68,27 @@ impl Check {
         current: f64,
         max_pct: f64,
     ) -> Self {
+        Self::with_worsening(
+            scenario,
+            metric,
+            baseline,
+            current,
+            max_pct,
+            current - baseline,
+        )
+    }
+
+    /// A gating check whose regression is `worsening` as a share of the baseline.
+    fn with_worsening(
+        scenario: &str,
+        metric: &'static str,
+        baseline: f64,
+        current: f64,
+        max_pct: f64,
+        worsening: f64,
+    ) -> Self {
         let regression_pct = if baseline > 0.0 {
-            (current - baseline) / baseline * 100.0
+            worsening / baseline * 100.0
         } else {
             0.0
         };
