@@ -127,14 +127,7 @@ impl RequestAuthorizer {
         let started = Instant::now();
         let request_id = self.request_id_of(parts);
         let (tool, outcome) = self.decide_quietly(parts, body);
-        let outcome =
-            outcome.map(|allowed| AuthzContext::from_allowed(allowed, request_id.clone()));
-        self.record(tool.as_deref(), outcome.as_ref(), started, &request_id);
-        Decided {
-            tool,
-            request_id,
-            outcome,
-        }
+        self.conclude(tool, outcome, started, request_id)
     }
 
     /// As [`Self::decide`], with the PoP verified by the batch service when one is
@@ -156,6 +149,18 @@ impl RequestAuthorizer {
                 (Some(pending.tool), outcome)
             }
         };
+        self.conclude(tool, outcome, started, request_id)
+    }
+
+    /// The end of every decision: the context on allow, the log line and the
+    /// observer's record, whichever way the PoP was verified.
+    fn conclude(
+        &self,
+        tool: Option<String>,
+        outcome: Result<Authorized, Denial>,
+        started: Instant,
+        request_id: String,
+    ) -> Decided {
         let outcome =
             outcome.map(|allowed| AuthzContext::from_allowed(allowed, request_id.clone()));
         self.record(tool.as_deref(), outcome.as_ref(), started, &request_id);
