@@ -16,38 +16,48 @@
 //!
 //! Each run does its setup, then `N` operations; run it with `N` and `2N` and
 //! subtract to drop the setup: `(refs(2N) - refs(N)) / N` instructions per operation.
+//!
+//! Wall-clock ratios in one run, without valgrind: `ratio A B K ROUNDS` times one
+//! operation of mode `A` against `K` of mode `B`, alternating the two in short
+//! slices so that both see the same machine (frequency, neighbours), and prints
+//! the median over `ROUNDS` slices of `time(A) / (K * time(B))`:
+//!
+//! ```text
+//! target/release/examples/decision_cost ratio cold:8 verify_strict 8 200
+//! ```
 
 #[path = "../benches/support/decision_setup.rs"]
 mod decision_setup;
 
 use std::hint::black_box;
+use std::time::{Duration, Instant};
 
 use tenuo_authz::crypto::SigningKey;
 use tenuo_authz::Authorizer;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
-    let mode = args.next().unwrap_or_else(|| "cached:3".to_owned());
-    let count: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(100);
+type Op = Box<dyn FnMut() -> Result<(), Box<dyn std::error::Error>>>;
+
+/// The operation a mode names, after its setup.
+fn operation(mode: &str) -> Result<Op, Box<dyn std::error::Error>> {
     let (kind, depth) = match mode.split_once(':') {
         Some((kind, depth)) => (kind.to_owned(), depth.parse::<usize>()?),
-        None => (mode.clone(), 1),
+        None => (mode.to_owned(), 1),
     };
     match kind.as_str() {
         "verify_strict" | "verify_strict_ours" => {
             let key = SigningKey::from_bytes(&[7; 32]);
             let message = vec![0x42u8; 200];
             let signature = key.sign(&message);
-            let dalek_key = ed25519_dalek::VerifyingKey::from_bytes(&key.public_key().to_bytes())?;
+            let public = key.public_key();
+            let dalek_key = ed25519_dalek::VerifyingKey::from_bytes(&public.to_bytes())?;
             let dalek_signature = ed25519_dalek::Signature::from_bytes(&signature.to_bytes());
-            for _ in 0..count {
-                if kind == "verify_strict" {
-                    dalek_key.verify_strict(black_box(&message), &dalek_signature)?;
-                } else {
-                    key.public_key()
-                        .verify_strict(black_box(&message), &signature)?;
-                }
-            }
+            Ok(if kind == "verify_strict" {
+                Box::new(
+                    move || Ok(dalek_key.verify_strict(black_box(&message), &dalek_signature)?),
+                )
+            } else {
+                Box::new(move || Ok(public.verify_strict(black_box(&message), &signature)?))
+            })
         }
         "cached" | "cold" => {
             let s = decision_setup::setup(depth);
@@ -62,32 +72,80 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             };
             // Warm the cache (and check the call is allowed) outside the counted loop.
             authorizer.authorize(Some(&s.token), "read_file", &s.args, Some(&s.pop))?;
-            for _ in 0..count {
+            Ok(Box::new(move || {
                 authorizer.authorize(
                     Some(black_box(&s.token)),
                     "read_file",
                     &s.args,
                     Some(&s.pop),
                 )?;
-            }
+                Ok(())
+            }))
         }
         "reference" => {
             // The reference crate (a dev-dependency) deciding the same call.
             let s = decision_setup::setup(depth);
             let reference = decision_setup::ReferenceDecider::new(&s);
             reference.decide(&s.token);
-            for _ in 0..count {
+            Ok(Box::new(move || {
                 reference.decide(black_box(&s.token));
-            }
+                Ok(())
+            }))
         }
-        other => {
-            return Err(format!(
-                "unknown mode {other}: verify_strict, verify_strict_ours, cached:D, cold:D \
-                 or reference:D"
-            )
-            .into())
-        }
+        other => Err(format!(
+            "unknown mode {other}: verify_strict, verify_strict_ours, cached:D, cold:D \
+             or reference:D"
+        )
+        .into()),
     }
+}
+
+/// Runs `op` `count` times and returns the time taken.
+fn timed(op: &mut Op, count: usize) -> Result<Duration, Box<dyn std::error::Error>> {
+    let start = Instant::now();
+    for _ in 0..count {
+        op()?;
+    }
+    Ok(start.elapsed())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("ratio") {
+        let [_, a, b, k, rounds] = args.as_slice() else {
+            return Err("usage: decision_cost ratio MODE_A MODE_B K ROUNDS".into());
+        };
+        let (k, rounds): (usize, usize) = (k.parse()?, rounds.parse()?);
+        let (mut op_a, mut op_b) = (operation(a)?, operation(b)?);
+        // Slices of about a millisecond each: short enough to interleave finely.
+        let per_slice = |op: &mut Op| -> Result<usize, Box<dyn std::error::Error>> {
+            let once = timed(op, 1)?.max(Duration::from_nanos(100));
+            Ok(((1_000_000 / once.as_nanos().max(1)) as usize).clamp(1, 10_000))
+        };
+        let (n_a, n_b) = (per_slice(&mut op_a)?, per_slice(&mut op_b)?);
+        let mut ratios = Vec::with_capacity(rounds);
+        for _ in 0..rounds.max(1) {
+            let t_a = timed(&mut op_a, n_a)?.as_secs_f64() / n_a as f64;
+            let t_b = timed(&mut op_b, n_b)?.as_secs_f64() / n_b as f64;
+            ratios.push(t_a / (k as f64 * t_b));
+        }
+        ratios.sort_by(f64::total_cmp);
+        let median = ratios[ratios.len() / 2];
+        let (low, high) = (ratios[ratios.len() / 10], ratios[ratios.len() * 9 / 10]);
+        println!(
+            "{a} / ({k} x {b}): median {median:.3}x over {} slices (10th-90th percentile \
+             {low:.3}x-{high:.3}x)",
+            ratios.len()
+        );
+        return Ok(());
+    }
+    let mode = args
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "cached:3".to_owned());
+    let count: usize = args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(100);
+    let mut op = operation(&mode)?;
+    timed(&mut op, count)?;
     println!("{mode}: {count} operations");
     Ok(())
 }

@@ -62,22 +62,51 @@ pub enum PopError {
 
 /// The exact message a holder signs for `tool(args)` at `window_ts`.
 pub fn pop_message(id: &WarrantId, tool: &str, args: &Args, window_ts: i64) -> Vec<u8> {
-    let sorted_args = args
-        .iter()
-        .map(|(name, value)| Value::Array(vec![Value::Text(name.clone()), value.to_cbor()]))
-        .collect();
-    let challenge = Value::Array(vec![
-        Value::Text(id.to_hex()),
-        Value::Text(tool.to_owned()),
-        Value::Array(sorted_args),
-        Value::Integer(window_ts.into()),
-    ]);
-    let mut message = Vec::with_capacity(128);
-    message.extend_from_slice(WARRANT_CONTEXT);
-    message.extend_from_slice(POP_CONTEXT);
-    // Serializing a Value into a Vec cannot fail.
-    let _ = ciborium::ser::into_writer(&challenge, &mut message);
-    message
+    PopChallenge::new(id, tool, args).message(window_ts)
+}
+
+/// The part of a PoP challenge that every window shares.
+///
+/// The window is the last element of the challenge array, so each candidate
+/// message is this prefix followed by the window's CBOR integer. A verifier
+/// trying several windows encodes the id, tool and arguments once instead of once
+/// per window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PopChallenge {
+    prefix: Vec<u8>,
+}
+
+impl PopChallenge {
+    /// The challenge of `tool(args)` on the warrant `id`.
+    pub fn new(id: &WarrantId, tool: &str, args: &Args) -> Self {
+        let sorted_args = Value::Array(
+            args.iter()
+                .map(|(name, value)| Value::Array(vec![Value::Text(name.clone()), value.to_cbor()]))
+                .collect(),
+        );
+        let mut prefix = Vec::with_capacity(128);
+        prefix.extend_from_slice(WARRANT_CONTEXT);
+        prefix.extend_from_slice(POP_CONTEXT);
+        // A definite array of four items: the head, then the items in order.
+        prefix.push(0x84);
+        for item in [
+            Value::Text(id.to_hex()),
+            Value::Text(tool.to_owned()),
+            sorted_args,
+        ] {
+            // Serializing a Value into a Vec cannot fail.
+            let _ = ciborium::ser::into_writer(&item, &mut prefix);
+        }
+        Self { prefix }
+    }
+
+    /// The message signed for the window starting at `window_ts`.
+    pub fn message(&self, window_ts: i64) -> Vec<u8> {
+        let mut message = Vec::with_capacity(self.prefix.len() + 9);
+        message.extend_from_slice(&self.prefix);
+        let _ = ciborium::ser::into_writer(&Value::Integer(window_ts.into()), &mut message);
+        message
+    }
 }
 
 /// Signs a PoP for `tool(args)` at `now` (Unix seconds), in the default window size.
@@ -133,9 +162,10 @@ pub fn verify_pop(
     windows: PopWindows,
 ) -> Result<(), PopError> {
     let signature = signature.ok_or(PopError::Missing)?;
+    let challenge = PopChallenge::new(id, tool, args);
     let messages = candidate_windows(now, windows)?
         .into_iter()
-        .map(|window_ts| pop_message(id, tool, args, window_ts));
+        .map(|window_ts| challenge.message(window_ts));
     holder
         .verify_strict_any(signature, messages)
         .map(|_| ())
@@ -151,6 +181,54 @@ mod tests {
         let mut args = Args::new();
         args.insert("path".into(), ArgValue::String("/data/a".into()));
         (key, WarrantId([9; 16]), args)
+    }
+
+    /// The challenge encoded in one piece, as the reference does.
+    fn whole_challenge(id: &WarrantId, tool: &str, args: &Args, window_ts: i64) -> Vec<u8> {
+        let sorted_args = args
+            .iter()
+            .map(|(name, value)| Value::Array(vec![Value::Text(name.clone()), value.to_cbor()]))
+            .collect();
+        let challenge = Value::Array(vec![
+            Value::Text(id.to_hex()),
+            Value::Text(tool.to_owned()),
+            Value::Array(sorted_args),
+            Value::Integer(window_ts.into()),
+        ]);
+        let mut message = [WARRANT_CONTEXT, POP_CONTEXT].concat();
+        ciborium::ser::into_writer(&challenge, &mut message).unwrap();
+        message
+    }
+
+    #[test]
+    fn prefix_and_window_encode_the_whole_challenge() {
+        let (_, id, mut args) = call();
+        args.insert("n".into(), ArgValue::Integer(-7));
+        args.insert("tags".into(), ArgValue::List(vec![ArgValue::Bool(true)]));
+        let challenge = PopChallenge::new(&id, "read", &args);
+        for window_ts in [
+            0,
+            23,
+            24,
+            255,
+            256,
+            65_536,
+            1_800_000_000,
+            -1,
+            -25,
+            i64::MIN,
+            i64::MAX,
+        ] {
+            assert_eq!(
+                challenge.message(window_ts),
+                whole_challenge(&id, "read", &args, window_ts),
+                "window {window_ts}"
+            );
+        }
+        assert_eq!(
+            PopChallenge::new(&id, "read", &Args::new()).message(990),
+            whole_challenge(&id, "read", &Args::new(), 990)
+        );
     }
 
     #[test]

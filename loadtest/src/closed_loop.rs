@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
-use reqwest::Method;
 
-use crate::call::Workload;
+use crate::call::{Urls, Workload};
 use crate::classify::{classify, Outcome};
 use crate::error::LoadError;
 use crate::recorder::Recorder;
@@ -32,31 +31,26 @@ fn goose_error(error: impl std::fmt::Display) -> LoadError {
     LoadError::Goose(error.to_string())
 }
 
-fn goose_method(method: &Method) -> GooseMethod {
-    match *method {
-        Method::POST => GooseMethod::Post,
-        Method::PUT => GooseMethod::Put,
-        Method::DELETE => GooseMethod::Delete,
-        Method::PATCH => GooseMethod::Patch,
-        Method::HEAD => GooseMethod::Head,
-        _ => GooseMethod::Get,
-    }
-}
-
 /// The transaction every user loops over: one call, timed and recorded.
 fn transaction(
+    urls: Arc<Urls>,
     workload: Arc<dyn Workload>,
     recorder: Arc<Recorder>,
     seq: Arc<AtomicU64>,
 ) -> Transaction {
     let function: TransactionFunction = Arc::new(move |user| {
+        let urls = Arc::clone(&urls);
         let workload = Arc::clone(&workload);
         let recorder = Arc::clone(&recorder);
         let seq = Arc::clone(&seq);
         Box::pin(async move {
             let call = workload.call(seq.fetch_add(1, Ordering::Relaxed));
-            let builder =
-                user.get_request_builder(&goose_method(&call.method), &call.path_and_query)?;
+            // The user's own client (its connection pool) with a pre-parsed URL, rather
+            // than `get_request_builder`, which joins and parses a URL per request.
+            let url = urls
+                .of(&call)
+                .map_err(|e| Box::new(TransactionError::Url(e)))?;
+            let builder = user.client.request(call.method.clone(), url);
             let request = GooseRequest::builder()
                 .set_request_builder(call.headers(builder))
                 .build();
@@ -96,8 +90,12 @@ pub async fn run(
     let secs = settings.duration.as_secs_f64().ceil().max(1.0) as usize;
     let hatch = format!("{}", users * 50);
     let timeout = format!("{}", settings.timeout.as_secs().max(1));
-    let scenario =
-        Scenario::new("authz").register_transaction(transaction(workload, recorder, seq));
+    let scenario = Scenario::new("authz").register_transaction(transaction(
+        Arc::new(Urls::new(base)),
+        workload,
+        recorder,
+        seq,
+    ));
     GooseAttack::initialize_with_config(GooseConfiguration::default())
         .map_err(goose_error)?
         .register_scenario(scenario)

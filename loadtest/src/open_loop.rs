@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
-use crate::call::{Call, Workload};
+use crate::call::{Call, Urls, Workload};
 use crate::classify::{classify, Outcome};
 use crate::error::LoadError;
 use crate::recorder::Recorder;
@@ -54,9 +54,12 @@ pub(crate) fn error_kind(error: &reqwest::Error) -> String {
     }
 }
 
-/// Sends one call to `base` and classifies the answer.
-pub(crate) async fn send(client: &reqwest::Client, base: &str, call: &Call) -> Outcome {
-    let url = format!("{base}{}", call.path_and_query);
+/// Sends one call to its URL under `urls` and classifies the answer.
+pub(crate) async fn send(client: &reqwest::Client, urls: &Urls, call: &Call) -> Outcome {
+    let url = match urls.of(call) {
+        Ok(url) => url,
+        Err(_) => return Outcome::Error("url".into()),
+    };
     let request = call.headers(client.request(call.method.clone(), url));
     match request.send().await {
         Ok(response) => {
@@ -93,7 +96,7 @@ pub async fn run(
     let max_in_flight = settings.max_in_flight.clamp(1, 1 << 20);
     let in_flight = Arc::new(Semaphore::new(max_in_flight));
     let handle = tokio::runtime::Handle::current();
-    let base: Arc<str> = base.into();
+    let urls = Arc::new(Urls::new(base));
     let client = client.clone();
     let gate = Arc::clone(&in_flight);
     let rec = Arc::clone(&recorder);
@@ -126,16 +129,16 @@ pub async fn run(
                     rec.record_unsent(0, count - i);
                     break;
                 };
-                let (client, base, workload, rec, seq) = (
+                let (client, urls, workload, rec, seq) = (
                     client.clone(),
-                    Arc::clone(&base),
+                    Arc::clone(&urls),
                     Arc::clone(&workload),
                     Arc::clone(&rec),
                     Arc::clone(&seq),
                 );
                 handle.spawn(async move {
                     let call = workload.call(seq.fetch_add(1, Ordering::Relaxed));
-                    let outcome = send(&client, &base, &call).await;
+                    let outcome = send(&client, &urls, &call).await;
                     let end = Instant::now();
                     rec.record(call.label, end - due, &outcome, call.expect);
                     rec.span(due, end);

@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::call::{Phase, Workload};
+use crate::call::{Phase, Urls, Workload};
 use crate::closed_loop::{self, ClosedLoop};
 use crate::error::LoadError;
 use crate::open_loop::{self, OpenLoop};
@@ -240,8 +240,9 @@ impl Runner {
 
     /// Sends the workload's warm-up calls once, unrecorded.
     async fn warm_up(&self, url: &str, workload: &dyn Workload) {
+        let urls = Urls::new(url);
         for call in workload.warmup().iter().take(MAX_WARMUP_CALLS) {
-            let _ = open_loop::send(&self.client, url, call).await;
+            let _ = open_loop::send(&self.client, &urls, call).await;
         }
     }
 }

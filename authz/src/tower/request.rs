@@ -19,7 +19,7 @@ use crate::chain::PreparedChain;
 use crate::crypto::Signature;
 use crate::decision::{finish_after_pop, Authorized, Call};
 use crate::deny::Denial;
-use crate::pop::{candidate_windows, pop_message, verify_pop, Args, PopError, PopWindows};
+use crate::pop::{candidate_windows, verify_pop, Args, PopChallenge, PopError, PopWindows};
 use crate::wire::DecodeError;
 use crate::Authorizer;
 use tower_service::Service;
@@ -350,10 +350,8 @@ async fn verify_pop_batched(mut batch: PopBatch, pending: &PendingPop) -> Result
     };
     let leaf = pending.chain.leaf();
     let windows = candidate_windows(pending.now, pending.windows).map_err(Denial::Pop)?;
-    let messages = windows
-        .iter()
-        .map(|w| pop_message(&leaf.id, &pending.tool, &pending.args, *w))
-        .collect();
+    let challenge = PopChallenge::new(&leaf.id, &pending.tool, &pending.args);
+    let messages = windows.iter().map(|w| challenge.message(*w)).collect();
     let item = VerifyItem::with_candidates(leaf.holder, signature, messages);
     let verdict = match std::future::poll_fn(|cx| Service::poll_ready(&mut batch, cx)).await {
         Ok(()) => Service::call(&mut batch, item).await,
