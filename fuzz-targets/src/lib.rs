@@ -13,7 +13,9 @@
 //! | `gateway_config` | the gateway YAML compiler |
 //! | `extract` | whole HTTP requests through the tower front end and the gateway fixtures |
 //! | `differential` | decode and decide with ours and the reference, compare |
+//! | `cbor_value` | the fast CBOR decoder against ciborium, value for value |
 
+pub mod cbor_value;
 pub mod constraints;
 pub mod decode;
 pub mod differential;
@@ -25,13 +27,14 @@ pub mod pop_header;
 pub type Target = (&'static str, fn(&[u8]));
 
 /// Every target, by name.
-pub const TARGETS: [Target; 6] = [
+pub const TARGETS: [Target; 7] = [
     ("decode", decode::run),
     ("pop_header", pop_header::run),
     ("constraints", constraints::run),
     ("gateway_config", gateway::run_config),
     ("extract", gateway::run_extract),
     ("differential", differential::run),
+    ("cbor_value", cbor_value::run),
 ];
 
 /// The body of the target called `name`.

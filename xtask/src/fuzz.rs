@@ -15,13 +15,14 @@ use xshell::{cmd, Shell};
 use crate::project_root;
 
 /// The targets, as `fuzz/Cargo.toml` declares them.
-const TARGETS: [&str; 6] = [
+const TARGETS: [&str; 7] = [
     "decode",
     "pop_header",
     "constraints",
     "gateway_config",
     "extract",
     "differential",
+    "cbor_value",
 ];
 
 struct Options {

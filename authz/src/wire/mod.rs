@@ -19,6 +19,7 @@ mod payload;
 mod scan;
 mod text;
 pub(crate) mod value;
+mod value_fast;
 
 pub use envelope::{decode_stack, decode_warrant, encode_envelope, encode_stack};
 pub use limits::*;
@@ -26,6 +27,10 @@ pub use payload::{decode_payload, encode_payload};
 pub use text::{
     decode_bytes, decode_token, encode_base64url, encode_pem_chain, encode_pem_warrant, TokenKind,
 };
+
+// Public only for the differential test and the `cbor_value` fuzz target.
+#[doc(hidden)]
+pub use value_fast::decode_value_fast;
 
 pub(crate) use envelope::{RawEnvelope, ED25519_ALG, ENVELOPE_VERSION};
 pub(crate) use scan::check_well_formed;

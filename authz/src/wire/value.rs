@@ -70,7 +70,11 @@ pub(crate) fn to_bytes(value: &Value) -> Vec<u8> {
     out
 }
 
-/// Decodes bytes already checked by [`super::check_well_formed`].
+/// Decodes bytes already checked by [`super::check_well_formed`]: directly where
+/// the fast decoder covers the input, otherwise with ciborium, to the same value.
 pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Value, super::DecodeError> {
-    ciborium::de::from_reader(bytes).map_err(|_| super::DecodeError::Malformed(0))
+    match super::decode_value_fast(bytes) {
+        Some(value) => Ok(value),
+        None => ciborium::de::from_reader(bytes).map_err(|_| super::DecodeError::Malformed(0)),
+    }
 }

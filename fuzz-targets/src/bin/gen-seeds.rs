@@ -47,11 +47,15 @@ fn main() {
     let mut decode = Vec::new();
     let mut pops = Vec::new();
     let mut constraints = Vec::new();
+    let mut values = Vec::new();
     for case in &picked {
         decode.push(Writer::new().u8(1).bytes(&case.stack).finish());
+        values.push(case.stack.clone());
+        values.push(cbor(&args_to_cbor(&case.args)));
         let Ok(chain) = decode_stack(&case.stack) else {
             continue;
         };
+        values.extend(chain.last().map(|w| w.payload_bytes().to_vec()));
         if let Some(first) = chain.first() {
             decode.push(Writer::new().u8(0).bytes(first.envelope_bytes()).finish());
         }
@@ -80,6 +84,7 @@ fn main() {
         "constraints",
         constraints.into_iter().take(PER_TARGET * 2),
     );
+    write(&out, "cbor_value", values.into_iter().take(PER_TARGET * 2));
     write(
         &out,
         "gateway_config",

@@ -1,0 +1,43 @@
+//! Target `cbor_value`: the fast CBOR decoder payloads are read with
+//! (`tenuo_authz::wire::decode_value_fast`) against ciborium, which it stands in for.
+//!
+//! Input: any bytes, read as one CBOR item.
+//! Invariant: wherever the fast decoder answers, ciborium accepts the same bytes
+//! and builds the same `Value`, floats compared by bits. Where it declines, the
+//! crate decodes with ciborium, so the two decoders never disagree.
+
+use ciborium::Value;
+use tenuo_authz::wire::decode_value_fast;
+
+/// Runs one input.
+pub fn run(data: &[u8]) {
+    let Some(ours) = decode_value_fast(data) else {
+        return;
+    };
+    match ciborium::de::from_reader::<Value, _>(data) {
+        Ok(theirs) => assert!(
+            same(&ours, &theirs),
+            "fast decoder built {ours:?}, ciborium {theirs:?}"
+        ),
+        Err(e) => panic!("fast decoder built {ours:?}, ciborium refused: {e:?}"),
+    }
+}
+
+/// Equal values, with floats compared by bits (-0.0 is not 0.0; a NaN equals
+/// the same NaN).
+pub fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y)
+                    .all(|((k, v), (l, w))| same(k, l) && same(v, w))
+        }
+        (Value::Tag(t, x), Value::Tag(u, y)) => t == u && same(x, y),
+        _ => a == b,
+    }
+}
