@@ -10,9 +10,10 @@
 //! false, true, null and undefined (both `Null`, as ciborium reads them), floats of
 //! every width except NaN half and single floats (their widening is `half`'s and
 //! the hardware's business), and tags other than the bignum tags 2 and 3 (which
-//! ciborium turns into integers when they hold a short byte string). Anything else — indefinite lengths, other simple
-//! values, reserved header bytes, invalid UTF-8, truncation, nesting past
-//! [`MAX_DEPTH`] — returns `None`, and the caller decodes the whole input with
+//! ciborium turns into integers when they hold a short byte string). Anything
+//! else (indefinite lengths, other simple values, reserved header bytes, invalid
+//! UTF-8, truncation, nesting past
+//! [`MAX_DEPTH`]) returns `None`, and the caller decodes the whole input with
 //! ciborium, so on those inputs the result (or error) is ciborium's by
 //! construction. `tests/cbor_value_differential.rs` and the `cbor_value` fuzz
 //! target hold the two decoders equal where this one answers.
