@@ -18,7 +18,7 @@ use proptest::prelude::*;
 use tenuo_authz::constraint::{Constraint, ConstraintSet};
 use tenuo_authz::crypto::SigningKey;
 use tenuo_authz::mint::Issue;
-use tenuo_authz::wire::decode_value_fast;
+use tenuo_authz::wire::{decode_value_fast, same_value as same};
 
 fn ciborium(bytes: &[u8]) -> Result<Value, ciborium::de::Error<std::io::Error>> {
     ciborium::de::from_reader(bytes)
@@ -28,25 +28,6 @@ fn encode(value: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     ciborium::ser::into_writer(value, &mut out).expect("writing to a Vec");
     out
-}
-
-/// Equal values, with floats compared by bits (so -0.0 differs from 0.0, and a
-/// NaN equals the same NaN).
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same(x, y))
-        }
-        (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .zip(y)
-                    .all(|((k, v), (l, w))| same(k, l) && same(v, w))
-        }
-        (Value::Tag(t, x), Value::Tag(u, y)) => t == u && same(x, y),
-        _ => a == b,
-    }
 }
 
 /// The crate's decoder (fast path, else ciborium) agrees with ciborium on

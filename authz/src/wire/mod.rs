@@ -30,7 +30,7 @@ pub use text::{
 
 // Public only for the differential test and the `cbor_value` fuzz target.
 #[doc(hidden)]
-pub use value_fast::decode_value_fast;
+pub use value_fast::{decode_value_fast, same_value};
 
 pub(crate) use envelope::{RawEnvelope, ED25519_ALG, ENVELOPE_VERSION};
 pub(crate) use scan::check_well_formed;
