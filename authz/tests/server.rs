@@ -7,9 +7,9 @@ mod support;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use support::{start_failure, ServerProcess};
+use support::{now, start_failure, start_gateway, write_temp, ServerProcess, GATEWAY};
 use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};
 use tenuo_authz::crypto::SigningKey;
 use tenuo_authz::mint::{encode_chain, Issue};
@@ -17,34 +17,6 @@ use tenuo_authz::pop::{sign_pop, Args};
 use tenuo_authz::revocation::SignedRevocationList;
 use tenuo_authz::wire::encode_base64url;
 use tenuo_authz::Warrant;
-
-const GATEWAY: &str = r#"
-version: "1"
-settings: {}
-tools:
-  read_file:
-    description: Read a file
-    constraints:
-      path: { from: query, path: "path", required: true }
-  run:
-    description: Run a command
-    constraints:
-      cmd: { from: body, path: "cmd", required: true }
-routes:
-  - pattern: "/files/read"
-    method: ["GET"]
-    tool: read_file
-  - pattern: "/run"
-    method: ["POST"]
-    tool: run
-"#;
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
 
 struct Keys {
     cp: SigningKey,
@@ -78,23 +50,8 @@ fn pop_for(holder: &SigningKey, w: &Warrant, tool: &str, args: &Args) -> String 
     sign_pop(holder, w.id(), tool, args, now() as i64).to_base64url()
 }
 
-fn write_temp(name: &str, contents: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("tenuo-server-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, contents).unwrap();
-    path
-}
-
 fn server(k: &Keys, extra: &[(&str, &str)]) -> ServerProcess {
-    let gateway = write_temp(&format!("gateway-{}.yaml", extra.len()), GATEWAY);
-    let trusted = k.cp.public_key().to_hex();
-    let mut env = vec![
-        ("TRUSTED_ISSUERS", trusted.as_str()),
-        ("TENUO_GATEWAY_CONFIG", gateway.to_str().unwrap()),
-    ];
-    env.extend_from_slice(extra);
-    ServerProcess::start(&env)
+    start_gateway(&k.cp.public_key(), extra)
 }
 
 fn read(s: &ServerProcess, path: &str, warrant: Option<&str>, pop: Option<&str>) -> support::Reply {

@@ -8,42 +8,18 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use support::{http, ServerProcess};
+use support::{http, now, start_gateway, ServerProcess};
 use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};
 use tenuo_authz::crypto::SigningKey;
 use tenuo_authz::mint::Issue;
 use tenuo_authz::pop::{sign_pop, Args};
 
-const GATEWAY: &str = r#"
-version: "1"
-settings: {}
-tools:
-  read_file:
-    description: Read a file
-    constraints:
-      path: { from: query, path: "path", required: true }
-routes:
-  - pattern: "/files/read"
-    method: ["GET"]
-    tool: read_file
-"#;
-
 fn server(extra: &[(&str, &str)]) -> (ServerProcess, SigningKey, SigningKey) {
     let cp = SigningKey::from_bytes(&[41; 32]);
     let agent = SigningKey::from_bytes(&[42; 32]);
-    let dir = std::env::temp_dir().join(format!("tenuo-adv-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let gateway = dir.join(format!("gateway-{}.yaml", extra.len()));
-    std::fs::write(&gateway, GATEWAY).unwrap();
-    let trusted = cp.public_key().to_hex();
-    let mut env = vec![
-        ("TRUSTED_ISSUERS", trusted.as_str()),
-        ("TENUO_GATEWAY_CONFIG", gateway.to_str().unwrap()),
-    ];
-    env.extend_from_slice(extra);
-    (ServerProcess::start(&env), cp, agent)
+    (start_gateway(&cp.public_key(), extra), cp, agent)
 }
 
 fn healthy(s: &ServerProcess) {
@@ -266,10 +242,7 @@ fn malformed_grpc_is_refused_and_the_server_stays_up() {
 #[test]
 fn replay_protection_from_the_environment_denies_a_replayed_request() {
     let (s, cp, agent) = server(&[("TENUO_REPLAY_PROTECTION", "true"), ("DEBUG_MODE", "true")]);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = now();
     let mut set = ConstraintSet::new();
     set.insert("path", Constraint::pattern("/data/*").unwrap());
     let warrant = Issue::execution(agent.public_key())

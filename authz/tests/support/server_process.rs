@@ -5,9 +5,65 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tenuo_authz::crypto::PublicKey;
+
+/// The routes the server suites drive: a tool whose argument comes from the
+/// query, and one whose argument comes from the JSON body.
+pub(crate) const GATEWAY: &str = r#"
+version: "1"
+settings: {}
+tools:
+  read_file:
+    description: Read a file
+    constraints:
+      path: { from: query, path: "path", required: true }
+  run:
+    description: Run a command
+    constraints:
+      cmd: { from: body, path: "cmd", required: true }
+routes:
+  - pattern: "/files/read"
+    method: ["GET"]
+    tool: read_file
+  - pattern: "/run"
+    method: ["POST"]
+    tool: run
+"#;
+
+/// Unix time in seconds.
+pub(crate) fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Writes `contents` to `name` in this test process's own temporary directory.
+pub(crate) fn write_temp(name: &str, contents: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tenuo-server-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+/// Starts the server trusting `issuer`, routing with [`GATEWAY`], with `extra`
+/// environment on top.
+pub(crate) fn start_gateway(issuer: &PublicKey, extra: &[(&str, &str)]) -> ServerProcess {
+    let gateway = write_temp(&format!("gateway-{}.yaml", extra.len()), GATEWAY);
+    let trusted = issuer.to_hex();
+    let mut env = vec![
+        ("TRUSTED_ISSUERS", trusted.as_str()),
+        ("TENUO_GATEWAY_CONFIG", gateway.to_str().unwrap()),
+    ];
+    env.extend_from_slice(extra);
+    ServerProcess::start(&env)
+}
 
 /// A running server process and its captured JSON log lines.
 pub(crate) struct ServerProcess {
