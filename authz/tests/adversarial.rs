@@ -5,7 +5,10 @@
 //! Work is measured in signature verification equations
 //! ([`tenuo_authz::crypto::signature_checks`]), never in wall time.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+#[path = "support/clock.rs"]
+mod clock;
+use clock::TestClock;
+
 use std::sync::Arc;
 
 use tenuo_authz::cache::CacheConfig;
@@ -25,7 +28,7 @@ struct World {
     cp: SigningKey,
     orch: SigningKey,
     worker: SigningKey,
-    clock: Arc<AtomicI64>,
+    clock: TestClock,
 }
 
 impl World {
@@ -34,19 +37,18 @@ impl World {
             cp: SigningKey::from_bytes(&[21; 32]),
             orch: SigningKey::from_bytes(&[22; 32]),
             worker: SigningKey::from_bytes(&[23; 32]),
-            clock: Arc::new(AtomicI64::new(T0)),
+            clock: TestClock::at(T0),
         }
     }
 
     fn builder(&self) -> AuthorizerBuilder {
-        let clock = Arc::clone(&self.clock);
         Authorizer::builder()
             .trusted_issuers([self.cp.public_key()])
-            .clock(move || clock.load(Ordering::SeqCst))
+            .clock(self.clock.reader())
     }
 
     fn set_now(&self, now: i64) {
-        self.clock.store(now, Ordering::SeqCst);
+        self.clock.set(now);
     }
 
     /// root (cp -> orch) then child (orch -> worker), `read_file` on `/data/*`;

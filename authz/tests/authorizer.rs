@@ -1,8 +1,9 @@
 //! The Authorizer with its cache: rotation, revocation, expiry and substitution
 //! take effect on the next request, hit or miss.
 
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+#[path = "support/clock.rs"]
+mod clock;
+use clock::TestClock;
 
 use tenuo_authz::cache::CacheConfig;
 use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};
@@ -20,7 +21,7 @@ struct World {
     cp: SigningKey,
     orch: SigningKey,
     worker: SigningKey,
-    clock: Arc<AtomicI64>,
+    clock: TestClock,
     authorizer: Authorizer,
     chain: Vec<Warrant>,
 }
@@ -31,11 +32,10 @@ fn world() -> World {
         SigningKey::from_bytes(&[2; 32]),
         SigningKey::from_bytes(&[3; 32]),
     );
-    let clock = Arc::new(AtomicI64::new(T0));
-    let reader = Arc::clone(&clock);
+    let clock = TestClock::at(T0);
     let authorizer = Authorizer::builder()
         .trusted_issuers([cp.public_key()])
-        .clock(move || reader.load(Ordering::SeqCst))
+        .clock(clock.reader())
         .build()
         .unwrap();
     let mut set = ConstraintSet::new();
@@ -69,7 +69,7 @@ impl World {
     fn call(&self, token: &str, path: &str) -> Result<(), DenyReason> {
         let mut args = Args::new();
         args.insert("path".into(), ArgValue::String(path.into()));
-        let now = self.clock.load(Ordering::SeqCst);
+        let now = self.clock.now();
         let pop = sign_pop(&self.worker, self.chain[1].id(), "read", &args, now).to_base64url();
         self.authorizer
             .authorize(Some(token), "read", &args, Some(&pop))
@@ -138,9 +138,9 @@ fn cached_chains_expire_with_their_earliest_warrant() {
     let w = world();
     let token = w.token();
     w.call(&token, "/data/a").unwrap();
-    w.clock.store(T0 + 119, Ordering::SeqCst);
+    w.clock.set(T0 + 119);
     w.call(&token, "/data/a").unwrap();
-    w.clock.store(T0 + 120, Ordering::SeqCst);
+    w.clock.set(T0 + 120);
     assert_eq!(w.call(&token, "/data/a"), Err(DenyReason::WarrantExpired));
 }
 

@@ -1,7 +1,10 @@
 //! Opt-in PoP replay protection, end to end through the `Authorizer` and the
 //! HTTP front end (inline and batched PoP verification).
 
-use std::sync::atomic::{AtomicI64, Ordering};
+#[path = "support/clock.rs"]
+mod clock;
+use clock::TestClock;
+
 use std::sync::Arc;
 
 use tenuo_authz::batch::{BatchConfig, PopBatch};
@@ -19,7 +22,7 @@ struct World {
     cp: SigningKey,
     agent: SigningKey,
     warrant: Warrant,
-    clock: Arc<AtomicI64>,
+    clock: TestClock,
 }
 
 fn world() -> World {
@@ -36,16 +39,15 @@ fn world() -> World {
         cp,
         agent,
         warrant,
-        clock: Arc::new(AtomicI64::new(T0)),
+        clock: TestClock::at(T0),
     }
 }
 
 impl World {
     fn authorizer(&self, replay: Option<ReplayConfig>) -> Authorizer {
-        let clock = Arc::clone(&self.clock);
         let mut builder = Authorizer::builder()
             .trusted_issuers([self.cp.public_key()])
-            .clock(move || clock.load(Ordering::SeqCst));
+            .clock(self.clock.reader());
         if let Some(config) = replay {
             builder = builder.replay_protection(config);
         }
@@ -105,7 +107,7 @@ fn a_replayed_pop_is_denied_invalid_pop_until_it_expires() {
     assert!(w.call(&a, &other, &w.pop(&other, T0)).is_ok());
     assert!(w.call(&a, &args, &w.pop(&args, T0 + 30)).is_ok());
     // Still refused from a later time inside the acceptance span.
-    w.clock.store(T0 + 60, Ordering::SeqCst);
+    w.clock.set(T0 + 60);
     assert_eq!(
         w.call(&a, &args, &pop).unwrap_err().reason(),
         DenyReason::InvalidPop
@@ -114,7 +116,7 @@ fn a_replayed_pop_is_denied_invalid_pop_until_it_expires() {
     // Once the PoP can no longer verify its entry is gone: memory follows the window.
     let store = a.replay_store().unwrap();
     assert_eq!(store.len(), 3);
-    w.clock.store(T0 + store.ttl_secs() + 31, Ordering::SeqCst);
+    w.clock.set(T0 + store.ttl_secs() + 31);
     let fresh = w.pop(&args, T0 + store.ttl_secs() + 31);
     assert!(w.call(&a, &args, &fresh).is_ok());
     assert_eq!(store.len(), 1, "expired entries were dropped");
