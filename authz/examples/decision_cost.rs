@@ -4,11 +4,13 @@
 //! `valgrind --tool=callgrind` this example's counts are the same run after run,
 //! whatever else the machine does, so the ratios the fast-path targets are stated
 //! in (a cached decision against one `verify_strict`, a cold chain against one
-//! `verify_strict` per warrant) can be read off exactly:
+//! `verify_strict` per warrant) can be read off exactly. `prepare:D` is the chain
+//! alone (decode, links, its signatures in one batch); `cold:D` is a whole decision
+//! on an uncached chain, which adds the call's strictly verified PoP:
 //!
 //! ```text
 //! cargo build --release -p tenuo-authz --example decision_cost
-//! for mode in verify_strict cached:3 cold:8 reference:3; do
+//! for mode in verify_strict cached:3 prepare:8 cold:8 reference:3; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
 //!     target/release/examples/decision_cost $mode 200 2>&1 | grep refs
 //! done
@@ -82,6 +84,22 @@ fn operation(mode: &str) -> Result<Op, Box<dyn std::error::Error>> {
                 Ok(())
             }))
         }
+        "prepare" => {
+            // The chain alone, never cached: decode, link checks and one batch of its
+            // signatures, without the call's PoP.
+            let s = decision_setup::setup(depth);
+            let now = s.now;
+            let authorizer = Authorizer::builder()
+                .trusted_issuers([s.root.public_key()])
+                .clock(move || now)
+                .without_cache()
+                .build()?;
+            authorizer.prepare(&s.token)?;
+            Ok(Box::new(move || {
+                authorizer.prepare(black_box(&s.token))?;
+                Ok(())
+            }))
+        }
         "reference" => {
             // The reference crate (a dev-dependency) deciding the same call.
             let s = decision_setup::setup(depth);
@@ -93,8 +111,8 @@ fn operation(mode: &str) -> Result<Op, Box<dyn std::error::Error>> {
             }))
         }
         other => Err(format!(
-            "unknown mode {other}: verify_strict, verify_strict_ours, cached:D, cold:D \
-             or reference:D"
+            "unknown mode {other}: verify_strict, verify_strict_ours, cached:D, cold:D, \
+             prepare:D or reference:D"
         )
         .into()),
     }

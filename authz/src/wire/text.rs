@@ -79,10 +79,16 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<(TokenKind, Vec<Warrant>), DecodeErr
 }
 
 fn decode_base64url(text: &str) -> Result<Vec<u8>, DecodeError> {
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(compact)
-        .map_err(|_| DecodeError::Text("not base64url without padding"))
+    let engine = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    // Header tokens carry no whitespace: decode them in place rather than copy
+    // them byte by byte first (a tenth of a cold depth-8 decode's instructions).
+    let decoded = if text.bytes().any(|b| b.is_ascii_whitespace()) {
+        let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        engine.decode(compact)
+    } else {
+        engine.decode(text)
+    };
+    decoded.map_err(|_| DecodeError::Text("not base64url without padding"))
 }
 
 fn decode_pem(text: &str) -> Result<(TokenKind, Vec<Warrant>), DecodeError> {
