@@ -6,7 +6,8 @@
 //! in (a cached decision against one `verify_strict`, a cold chain against one
 //! `verify_strict` per warrant) can be read off exactly. `prepare:D` is the chain
 //! alone (decode, links, its signatures in one batch); `cold:D` is a whole decision
-//! on an uncached chain, which adds the call's strictly verified PoP:
+//! on an uncached chain, which adds the call's strictly verified PoP; `batch:N` is
+//! `N` signatures by distinct keys verified together, as the server batches PoPs:
 //!
 //! ```text
 //! cargo build --release -p tenuo-authz --example decision_cost
@@ -84,6 +85,29 @@ fn operation(mode: &str) -> Result<Op, Box<dyn std::error::Error>> {
                 Ok(())
             }))
         }
+        "batch" => {
+            // `depth` PoP-sized signatures by distinct keys, verified together as the
+            // server's PoP batches are: one operation is the whole batch.
+            let items: Vec<_> = (0..depth)
+                .map(|i| {
+                    let mut seed = [0u8; 32];
+                    seed[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+                    let key = SigningKey::from_bytes(&seed);
+                    let message = format!("{i:0>120}").into_bytes();
+                    let signature = key.sign(&message);
+                    (key.public_key(), message, signature)
+                })
+                .collect();
+            Ok(Box::new(move || {
+                let refs: Vec<_> = items.iter().map(|(k, m, s)| (k, m.as_slice(), s)).collect();
+                let verdicts = tenuo_authz::batch::verify_each(black_box(&refs));
+                if verdicts.iter().all(Result::is_ok) {
+                    Ok(())
+                } else {
+                    Err("a batched signature failed".into())
+                }
+            }))
+        }
         "prepare" => {
             // The chain alone, never cached: decode, link checks and one batch of its
             // signatures, without the call's PoP.
@@ -112,7 +136,7 @@ fn operation(mode: &str) -> Result<Op, Box<dyn std::error::Error>> {
         }
         other => Err(format!(
             "unknown mode {other}: verify_strict, verify_strict_ours, cached:D, cold:D, \
-             prepare:D or reference:D"
+             prepare:D, batch:N or reference:D"
         )
         .into()),
     }

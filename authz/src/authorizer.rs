@@ -240,6 +240,12 @@ impl Authorizer {
         .map_err(Denial::InvalidWarrant)
     }
 
+    /// The prepared chain for a token if the cache holds it; `None` on a miss or
+    /// without a cache. Never decodes or verifies: [`Self::prepare`] does.
+    pub fn cached(&self, token: &str) -> Option<Arc<PreparedChain>> {
+        self.cache.as_ref()?.get(token)
+    }
+
     /// Decides a call: `token` is the `X-Tenuo-Warrant` value (a warrant or a
     /// stack, base64url or PEM), `pop` the `X-Tenuo-PoP` value. The PoP is
     /// verified inline; see [`crate::batch`] for batching it across requests.

@@ -124,11 +124,19 @@ impl ChainCache {
         }
     }
 
+    /// The cached chain for `token`, if any; a hit is counted, a miss is not (the
+    /// [`Self::get_or_prepare`] that follows a miss counts it).
+    pub fn get(&self, token: &str) -> Option<Arc<PreparedChain>> {
+        let chain = self.entries.get(&key_of(token.trim()))?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Some(chain)
+    }
+
     /// The prepared chain for `token` (base64url or PEM text): from the cache, or
     /// decoded and verified now and cached.
     pub fn get_or_prepare(&self, token: &str) -> Result<Arc<PreparedChain>, DecodeError> {
         let token = token.trim();
-        let key: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        let key = key_of(token);
         if let Some(chain) = self.entries.get(&key) {
             self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(chain);
@@ -148,6 +156,12 @@ impl ChainCache {
             entries: self.entries.entry_count(),
         }
     }
+}
+
+/// The cache key of (trimmed) token text: its SHA-256, so a hit is only ever the
+/// chain those exact bytes decode to.
+fn key_of(token: &str) -> [u8; 32] {
+    sha2::Sha256::digest(token.as_bytes()).into()
 }
 
 /// Decodes and verifies a token without caching.

@@ -9,7 +9,9 @@
 mod clock;
 use clock::TestClock;
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use tenuo_authz::cache::CacheConfig;
 use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};
@@ -18,7 +20,7 @@ use tenuo_authz::decision::Policy;
 use tenuo_authz::gateway::CompiledGateway;
 use tenuo_authz::mint::{Attenuate, Issue};
 use tenuo_authz::pop::{sign_pop, Args};
-use tenuo_authz::tower::{AuthzConfig, RequestAuthorizer};
+use tenuo_authz::tower::{AuthzConfig, CallRequest, ExtractCall, ExtractError, RequestAuthorizer};
 use tenuo_authz::wire::{encode_base64url, encode_stack, MAX_STACK_BYTES};
 use tenuo_authz::{Authorizer, AuthorizerBuilder, DenyReason, Warrant};
 
@@ -451,4 +453,78 @@ fn a_body_declared_over_the_limit_is_denied_without_waiting_for_it() {
     // Within the limit, the body is awaited (the server's timeouts end it).
     let mut future = std::pin::pin!(service.call(request(10)));
     assert!(future.as_mut().poll(&mut cx).is_pending());
+}
+
+/// Every request is a `read_file` of `/data/x`, whatever its route.
+struct ReadDataX;
+
+impl ExtractCall for ReadDataX {
+    fn needs_body(&self, _: &http::request::Parts) -> bool {
+        false
+    }
+
+    fn extract(&self, _: &CallRequest<'_>) -> Result<(String, Args), ExtractError> {
+        Ok(("read_file".to_owned(), args("/data/x")))
+    }
+}
+
+/// A server front end over `world`'s trust, without a PoP batch, and a request
+/// carrying chain 0 with a valid PoP.
+fn front_end_and_request(world: &World) -> (RequestAuthorizer, http::request::Parts) {
+    let authorizer = Arc::new(world.builder().build().unwrap());
+    let decider = RequestAuthorizer::new(
+        authorizer,
+        Arc::new(ReadDataX),
+        Arc::new(()),
+        AuthzConfig::default(),
+    );
+    let (chain, token) = world.chain(0);
+    let pop = sign_pop(
+        &world.worker,
+        chain[1].id(),
+        "read_file",
+        &args("/data/x"),
+        T0,
+    );
+    let (parts, ()) = http::Request::builder()
+        .uri("/read")
+        .header("x-tenuo-warrant", &token)
+        .header("x-tenuo-pop", pop.to_base64url())
+        .body(())
+        .unwrap()
+        .into_parts();
+    (decider, parts)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn servers_verify_a_chain_the_cache_misses_off_the_async_worker() {
+    let world = World::new();
+    let (decider, parts) = front_end_and_request(&world);
+    let mut cx = Context::from_waker(Waker::noop());
+
+    // A miss: the first poll hands the chain to a blocking thread and yields, so the
+    // only worker of this runtime is free for other requests meanwhile.
+    let mut cold = std::pin::pin!(decider.decide_batched(&parts, &[]));
+    assert!(cold.as_mut().poll(&mut cx).is_pending());
+    assert!(cold.await.outcome.is_ok());
+
+    // A hit (and no PoP batch): nothing to wait for, decided in the first poll.
+    let mut warm = std::pin::pin!(decider.decide_batched(&parts, &[]));
+    match warm.as_mut().poll(&mut cx) {
+        Poll::Ready(decided) => assert!(decided.outcome.is_ok()),
+        Poll::Pending => panic!("a cached chain waited"),
+    }
+    let stats = decider.authorizer().cache_stats().unwrap();
+    assert_eq!((stats.hits, stats.misses), (1, 1));
+}
+
+#[test]
+fn without_a_runtime_a_chain_the_cache_misses_is_verified_inline() {
+    let world = World::new();
+    let (decider, parts) = front_end_and_request(&world);
+    let mut cold = std::pin::pin!(decider.decide_batched(&parts, &[]));
+    match cold.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(decided) => assert!(decided.outcome.is_ok()),
+        Poll::Pending => panic!("no runtime to wait on"),
+    }
 }

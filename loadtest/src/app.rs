@@ -129,6 +129,7 @@ async fn run_once(cli: &Cli) -> Result<Finished, LoadError> {
         Machine {
             verify_strict_per_sec: verify,
             cores,
+            online_cpus: crate::machine::online_cpus(),
         },
         RunSummary {
             model: model_name.into(),

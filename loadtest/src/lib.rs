@@ -41,6 +41,7 @@ pub mod closed_loop;
 pub mod embedded;
 mod error;
 pub mod gate;
+mod machine;
 pub mod open_loop;
 mod progress;
 mod recorder;

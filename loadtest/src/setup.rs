@@ -112,6 +112,9 @@ fn readme(dir: &Path, trusted: &str) -> String {
         "Load-test setup: trusted issuer {trusted}\n\n\
          Our authorizer:\n  tenuo-authorizer serve --listen 127.0.0.1:9090 --metrics-listen 127.0.0.1:9091 \\\n    --trusted-issuer {trusted} --config {dir}/gateway.yaml\n\n\
          The reference (crate tenuo 0.3.5, feature server):\n  tenuo-authorizer --trusted-keys {trusted} serve --bind 127.0.0.1 --port 9190 \\\n    --health-port 0 --config {dir}/gateway.yaml\n\n\
-         Then: tenuo-loadtest --setup {dir} --target http://127.0.0.1:9090 --compare http://127.0.0.1:9190\n"
+         Then: tenuo-loadtest --setup {dir} --target http://127.0.0.1:9090 --compare http://127.0.0.1:9190\n\n\
+         On a machine with few cores the load generator takes CPU from the authorizers, and more\n\
+         from the faster one. To give both authorizers the same CPU and the load its own, start\n\
+         each authorizer under `taskset -c 0` and the load test under `taskset -c 1`.\n"
     )
 }

@@ -120,7 +120,9 @@ impl ExtAuthz {
         } else {
             &[]
         };
-        let decided = decider.decide(&parts, body);
+        // As the HTTP front end decides: the same PoP batches, criterion and off-worker
+        // chain verification, so a verdict never depends on which protocol asked.
+        let decided = decider.decide_batched(&parts, body).await;
         match decided.outcome {
             Ok(context) => response::allowed(&context, self.upstream_headers),
             Err(denial) => response::denied(decider, &denial, &decided.request_id, "").await,

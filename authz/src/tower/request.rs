@@ -5,6 +5,8 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
+use tokio::sync::Semaphore;
+
 use bytes::Bytes;
 use http::Response;
 use http_body_util::Full;
@@ -44,6 +46,8 @@ pub struct RequestAuthorizer {
     /// A handle to clone per request: a `PopBatch` in use holds a future that is
     /// not `Sync`, so the shared template sits behind a mutex.
     pop_batch: Option<Mutex<PopBatch>>,
+    /// Chains verified at once off the async workers in [`Self::decide_batched`].
+    cold_slots: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for RequestAuthorizer {
@@ -68,6 +72,7 @@ impl RequestAuthorizer {
             observer,
             config,
             pop_batch: None,
+            cold_slots: Arc::new(Semaphore::new(cold_verifications())),
         }
     }
 
@@ -103,6 +108,7 @@ impl RequestAuthorizer {
             observer: Arc::clone(&self.observer),
             config: self.config.clone(),
             pop_batch: self.pop_batch.as_ref().map(|b| Mutex::new(lock(b).clone())),
+            cold_slots: Arc::clone(&self.cold_slots),
         }
     }
 
@@ -130,26 +136,73 @@ impl RequestAuthorizer {
         self.conclude(tool, outcome, started, request_id)
     }
 
-    /// As [`Self::decide`], with the PoP verified by the batch service when one is
-    /// configured (same answer; concurrent requests share one batch verification).
-    /// If the batch service is unavailable the PoP is verified inline: a service
-    /// problem never changes a verdict.
+    /// As [`Self::decide`], for servers: the PoP is verified by the batch service
+    /// when one is configured (concurrent requests share one batch verification),
+    /// and a chain that is not cached is verified on a blocking thread, so a burst
+    /// of new or forged warrants (up to a third of a millisecond each at depth 8)
+    /// does not stall the async workers that answer cached requests and health
+    /// checks. At most one such verification per CPU runs at a time; more wait
+    /// their turn without holding a thread.
+    ///
+    /// The answer, reason included, is [`Self::decide`]'s, except that a batched
+    /// PoP is held to the batch criterion (see [`crate::batch`]). If the batch
+    /// service or the blocking pool is unavailable, the work is done inline: a
+    /// service problem never changes a verdict.
     pub async fn decide_batched(&self, parts: &http::request::Parts, body: &[u8]) -> Decided {
-        let Some(template) = &self.pop_batch else {
-            return self.decide(parts, body);
-        };
         let started = Instant::now();
         let request_id = self.request_id_of(parts);
-        let (tool, outcome) = match self.before_pop(parts, body) {
+        let (tool, outcome) = match self.before_pop_off_worker(parts, body).await {
             Err((tool, denial)) => (tool, Err(denial)),
             Ok(pending) => {
-                let handle = lock(template).clone();
-                let verdict = verify_pop_batched(handle, &pending).await;
+                let verdict = match &self.pop_batch {
+                    Some(template) => {
+                        let handle = lock(template).clone();
+                        verify_pop_batched(handle, &pending).await
+                    }
+                    None => pending.verify_pop_inline(),
+                };
                 let outcome = verdict.and_then(|()| pending.finish(&self.authorizer));
                 (Some(pending.tool), outcome)
             }
         };
         self.conclude(tool, outcome, started, request_id)
+    }
+
+    /// [`Self::before_pop`], with a chain-cache miss verified on a blocking thread.
+    async fn before_pop_off_worker(
+        &self,
+        parts: &http::request::Parts,
+        body: &[u8],
+    ) -> Result<PendingPop, (Option<String>, Denial)> {
+        let (token, tool, args) = self.call_of(parts, body)?;
+        let chain = match self.authorizer.cached(token) {
+            Some(chain) => Ok(chain),
+            None => self.prepare_off_worker(token).await,
+        };
+        self.pending_pop(parts, chain, tool, args)
+    }
+
+    /// Verifies a chain that missed the cache on a blocking thread, one per CPU at
+    /// a time; inline when there is no Tokio runtime or its blocking pool is gone.
+    async fn prepare_off_worker(&self, token: &str) -> Result<Arc<PreparedChain>, Denial> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return self.authorizer.prepare(token);
+        }
+        // The semaphore is never closed; were it, verify without a slot.
+        let slot = Arc::clone(&self.cold_slots).acquire_owned().await.ok();
+        let authorizer = Arc::clone(&self.authorizer);
+        let owned = token.to_owned();
+        let verified = tokio::task::spawn_blocking(move || {
+            let chain = authorizer.prepare(&owned);
+            drop(slot);
+            chain
+        })
+        .await;
+        match verified {
+            Ok(chain) => chain,
+            // Cancelled at runtime shutdown (or a bug panicked there): decide here.
+            Err(_) => self.authorizer.prepare(token),
+        }
     }
 
     /// The end of every decision: the context on allow, the log line and the
@@ -177,13 +230,37 @@ impl RequestAuthorizer {
         parts: &http::request::Parts,
         body: &[u8],
     ) -> Result<PendingPop, (Option<String>, Denial)> {
+        let (token, tool, args) = self.call_of(parts, body)?;
+        let chain = self.authorizer.prepare(token);
+        self.pending_pop(parts, chain, tool, args)
+    }
+
+    /// The first checks, in CONTRACTS order: the warrant header, then the route
+    /// and the extraction of the call's tool and arguments.
+    fn call_of<'p>(
+        &self,
+        parts: &'p http::request::Parts,
+        body: &[u8],
+    ) -> Result<(&'p str, String, Args), (Option<String>, Denial)> {
         let token = self.token(parts).map_err(|d| (None, d))?;
         let (tool, args) = self
             .extractor
             .extract(&CallRequest { parts, body })
             .map_err(|e| (None, Denial::Request(e)))?;
+        Ok((token, tool, args))
+    }
+
+    /// The checks after the chain is prepared: the PoP header's form, then the
+    /// chain at this moment (trust, revocation, time) and the tool.
+    fn pending_pop(
+        &self,
+        parts: &http::request::Parts,
+        chain: Result<Arc<PreparedChain>, Denial>,
+        tool: String,
+        args: Args,
+    ) -> Result<PendingPop, (Option<String>, Denial)> {
         let fail = |tool: &str, denial| (Some(tool.to_owned()), denial);
-        let chain = self.authorizer.prepare(token).map_err(|d| fail(&tool, d))?;
+        let chain = chain.map_err(|d| fail(&tool, d))?;
         let pop = parse_pop(self.pop_text(parts)).map_err(|d| fail(&tool, d))?;
         let now = self.authorizer.now();
         let call = Call {
@@ -275,17 +352,7 @@ impl RequestAuthorizer {
         match self.before_pop(parts, body) {
             Err((tool, denial)) => (tool, Err(denial)),
             Ok(pending) => {
-                let leaf = pending.chain.leaf();
-                let verdict = verify_pop(
-                    &leaf.holder,
-                    &leaf.id,
-                    &pending.tool,
-                    &pending.args,
-                    pending.pop.as_ref(),
-                    pending.now,
-                    pending.windows,
-                )
-                .map_err(Denial::Pop);
+                let verdict = pending.verify_pop_inline();
                 let outcome = verdict.and_then(|()| pending.finish(&self.authorizer));
                 (Some(pending.tool), outcome)
             }
@@ -302,6 +369,11 @@ impl RequestAuthorizer {
             .map(str::to_owned)
             .unwrap_or_else(random_request_id)
     }
+}
+
+/// Concurrent off-worker chain verifications: one per CPU, as the work is pure CPU.
+fn cold_verifications() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn random_request_id() -> String {
@@ -322,6 +394,21 @@ struct PendingPop {
 }
 
 impl PendingPop {
+    /// The PoP verified here and now (`verify_strict`, every accepted window).
+    fn verify_pop_inline(&self) -> Result<(), Denial> {
+        let leaf = self.chain.leaf();
+        verify_pop(
+            &leaf.holder,
+            &leaf.id,
+            &self.tool,
+            &self.args,
+            self.pop.as_ref(),
+            self.now,
+            self.windows,
+        )
+        .map_err(Denial::Pop)
+    }
+
     /// Replay check, arguments and approvals, after a verified PoP.
     fn finish(&self, authorizer: &Authorizer) -> Result<Authorized, Denial> {
         let call = Call {

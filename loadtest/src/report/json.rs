@@ -16,8 +16,12 @@ use crate::runner::RunResults;
 pub struct Machine {
     /// `verify_strict` per second on one core.
     pub verify_strict_per_sec: f64,
-    /// Logical cores.
+    /// Logical cores the load generator may run on (its CPU affinity).
     pub cores: usize,
+    /// Logical cores online on the machine; more than `cores` when the load
+    /// generator was pinned (e.g. `taskset -c 1`) away from the targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online_cpus: Option<usize>,
 }
 
 /// How the run was configured.

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use super::format_us;
-use super::json::{Report, Row};
+use super::json::{Machine, Report, Row};
 
 fn header(out: &mut String) {
     let _ = writeln!(
@@ -44,6 +44,17 @@ fn decisions(out: &mut String, row: &Row) {
     );
 }
 
+/// `2 cores`, or `load generator on 1 of 2 CPUs` when it was pinned apart.
+fn cpu_layout(machine: &Machine) -> String {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    match machine.online_cpus {
+        Some(online) if online > machine.cores => {
+            format!("load generator on {} of {online} CPUs", machine.cores)
+        }
+        _ => format!("{} core{}", machine.cores, plural(machine.cores)),
+    }
+}
+
 /// The table for every target (and the ratios for a comparison).
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -57,7 +68,7 @@ pub fn render(report: &Report) -> String {
     };
     let _ = writeln!(
         out,
-        "\n{load}; {:.1} s per scenario{}; depth {}, {} distinct cached chains; verify_strict {:.0}/s per core, {} cores{}",
+        "\n{load}; {:.1} s per scenario{}; depth {}, {} distinct cached chains; verify_strict {:.0}/s per core, {}{}",
         run.duration_secs,
         if report.targets.len() > 1 {
             format!(" per target in {} interleaved rounds", run.rounds)
@@ -67,7 +78,7 @@ pub fn render(report: &Report) -> String {
         run.depth,
         run.distinct,
         report.machine.verify_strict_per_sec,
-        report.machine.cores,
+        cpu_layout(&report.machine),
         if run.embedded { "; embedded target shares them" } else { "" }
     );
     for target in &report.targets {
