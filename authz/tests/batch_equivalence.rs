@@ -744,6 +744,138 @@ fn random_mixtures_agree_with_verify_strict() {
 // The PopBatch service
 // ---------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------
+// The criterion each front end holds a PoP to
+// ---------------------------------------------------------------------------------------
+
+mod front_end {
+    use super::*;
+    use std::sync::Arc;
+    use tenuo_authz::batch::{verify_one_of, BatchConfig, PopBatch};
+    use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};
+    use tenuo_authz::mint::{encode_chain, Issue};
+    use tenuo_authz::pop::{candidate_windows, pop_message, Args, PopWindows};
+    use tenuo_authz::tower::{
+        AuthzConfig, CallRequest, ExtractCall, ExtractError, RequestAuthorizer,
+    };
+    use tenuo_authz::wire::encode_base64url;
+    use tenuo_authz::{Authorizer, DenyReason};
+
+    const NOW: i64 = 1_800_000_000;
+
+    fn args() -> Args {
+        let mut args = Args::new();
+        args.insert("path".into(), ArgValue::String("/data/a.csv".into()));
+        args
+    }
+
+    /// Every request is a `read_file` of `/data/a.csv`.
+    struct ReadFile;
+
+    impl ExtractCall for ReadFile {
+        fn needs_body(&self, _: &http::request::Parts) -> bool {
+            false
+        }
+
+        fn extract(&self, _: &CallRequest<'_>) -> Result<(String, Args), ExtractError> {
+            Ok(("read_file".to_owned(), args()))
+        }
+    }
+
+    struct World {
+        authorizer: Arc<Authorizer>,
+        token: String,
+        pop: String,
+    }
+
+    /// A warrant for a holder whose secret scalar the test knows, and a PoP whose `R`
+    /// carries a torsion point of order 8: the divergent class of the batch criterion.
+    fn torsion_pop_world() -> World {
+        let control_plane = SigningKey::from_bytes(&[41; 32]);
+        let a = scalar("front end holder");
+        let a_point = EdwardsPoint::mul_base(&a);
+        let holder = PublicKey::from_bytes(&a_point.compress().to_bytes()).unwrap();
+        let mut set = ConstraintSet::new();
+        set.insert("path", Constraint::pattern("/data/*").unwrap());
+        let warrant = Issue::execution(holder)
+            .tool("read_file", set)
+            .sign(&control_plane, NOW as u64)
+            .unwrap();
+        let window = candidate_windows(NOW, PopWindows::default()).unwrap()[0];
+        let message = pop_message(warrant.id(), "read_file", &args(), window);
+        let nonce = scalar("front end nonce");
+        let (_, signature) = sign_raw(&a, &a_point, &nonce, &EIGHT_TORSION[1], &message);
+        let signature = Signature::from_bytes(&signature);
+        // The premise: the two criteria disagree on this PoP.
+        assert!(holder.verify_strict(&message, &signature).is_err());
+        assert_eq!(verify_one_of(&holder, &[&message], &signature), Ok(()));
+        World {
+            authorizer: Arc::new(
+                Authorizer::builder()
+                    .trusted_issuers([control_plane.public_key()])
+                    .clock(|| NOW)
+                    .build()
+                    .unwrap(),
+            ),
+            token: encode_base64url(&encode_chain(&[warrant])),
+            pop: signature.to_base64url(),
+        }
+    }
+
+    fn request(world: &World) -> http::request::Parts {
+        http::Request::builder()
+            .uri("/read")
+            .header("x-tenuo-warrant", &world.token)
+            .header("x-tenuo-pop", &world.pop)
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0
+    }
+
+    #[tokio::test]
+    async fn the_server_holds_a_pop_to_the_batch_criterion_even_when_the_batch_service_is_down() {
+        let world = torsion_pop_world();
+        let front_end = || {
+            RequestAuthorizer::new(
+                Arc::clone(&world.authorizer),
+                Arc::new(ReadFile),
+                Arc::new(()),
+                AuthzConfig::default(),
+            )
+        };
+        let parts = request(&world);
+
+        let running =
+            PopBatch::spawn_on(BatchConfig::default(), &tokio::runtime::Handle::current());
+        let batched = front_end().with_pop_batch(running);
+        assert!(batched.decide_batched(&parts, &[]).await.outcome.is_ok());
+
+        // A service whose worker is gone answers no verdicts: the PoP is decided by
+        // the front end itself, with the same criterion and so the same answer.
+        let (stopped, worker) = PopBatch::pair(BatchConfig::default());
+        drop(worker);
+        let fallback = front_end().with_pop_batch(stopped);
+        assert!(fallback.decide_batched(&parts, &[]).await.outcome.is_ok());
+
+        // In process, without a batch, the PoP is held to `verify_strict`, as the
+        // reference holds it.
+        let denied = world
+            .authorizer
+            .authorize(Some(&world.token), "read_file", &args(), Some(&world.pop))
+            .unwrap_err();
+        assert_eq!(denied.reason(), DenyReason::InvalidPop);
+        assert_eq!(
+            front_end()
+                .decide(&parts, &[])
+                .outcome
+                .unwrap_err()
+                .reason(),
+            DenyReason::InvalidPop
+        );
+    }
+}
+
 #[cfg(feature = "tower")]
 mod service {
     use super::*;

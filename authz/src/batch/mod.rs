@@ -82,6 +82,6 @@ pub use error::{BatchServiceError, ChainSignatureError, SignatureInvalid};
 pub use future::ResponseFuture;
 #[cfg(feature = "tower")]
 pub use service::{BatchConfig, BatchObserver, PopBatch, VerifyItem};
-pub use verify::{verify_all, verify_each, verify_one, Item};
+pub use verify::{verify_all, verify_each, verify_one, verify_one_of, Item};
 #[cfg(feature = "tower")]
 pub use worker::PopBatchWorker;

@@ -24,6 +24,28 @@ pub fn verify_one(
     }
 }
 
+/// [`verify_one`] for a signature that is valid if it verifies any of `candidates`
+/// (a PoP's accepted time windows): the verdict a [`PopBatch`](super::PopBatch) gives
+/// the same item, reached without a batch.
+pub fn verify_one_of<M: AsRef<[u8]>>(
+    key: &PublicKey,
+    candidates: &[M],
+    signature: &Signature,
+) -> Result<(), SignatureInvalid> {
+    let decoded = Decoded::new(key, signature)?;
+    if candidates.is_empty() {
+        return Err(SignatureInvalid::NoMessage);
+    }
+    if candidates
+        .iter()
+        .any(|message| decoded.term(message.as_ref()).holds())
+    {
+        Ok(())
+    } else {
+        Err(SignatureInvalid::Equation)
+    }
+}
+
 /// Verifies independent signatures together and returns one verdict per item, in order.
 ///
 /// Each verdict is the one [`verify_one`] gives for that item alone: one multiscalar

@@ -16,7 +16,7 @@ use super::deny_response::{deny_response, log_denial};
 use super::extract::{CallRequest, ExtractCall};
 use super::layer::AuthzConfig;
 use crate::authorizer::parse_pop;
-use crate::batch::{PopBatch, VerifyItem};
+use crate::batch::{verify_one_of, PopBatch, VerifyItem};
 use crate::chain::PreparedChain;
 use crate::crypto::Signature;
 use crate::decision::{finish_after_pop, Authorized, Call};
@@ -438,27 +438,24 @@ async fn verify_pop_batched(mut batch: PopBatch, pending: &PendingPop) -> Result
     let leaf = pending.chain.leaf();
     let windows = candidate_windows(pending.now, pending.windows).map_err(Denial::Pop)?;
     let challenge = PopChallenge::new(&leaf.id, &pending.tool, &pending.args);
-    let messages = windows.iter().map(|w| challenge.message(*w)).collect();
-    let item = VerifyItem::with_candidates(leaf.holder, signature, messages);
+    let messages = || {
+        windows
+            .iter()
+            .map(|w| challenge.message(*w))
+            .collect::<Vec<_>>()
+    };
+    let item = VerifyItem::with_candidates(leaf.holder, signature, messages());
     let verdict = match std::future::poll_fn(|cx| Service::poll_ready(&mut batch, cx)).await {
         Ok(()) => Service::call(&mut batch, item).await,
         Err(error) => Err(error),
     };
-    match verdict {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(Denial::Pop(PopError::Invalid)),
-        // The batch service failed (never a verdict): decide this one inline.
-        Err(_) => verify_pop(
-            &leaf.holder,
-            &leaf.id,
-            &pending.tool,
-            &pending.args,
-            Some(&signature),
-            pending.now,
-            pending.windows,
-        )
-        .map_err(Denial::Pop),
-    }
+    let verdict = match verdict {
+        Ok(verdict) => verdict,
+        // The batch service failed (never a verdict): decide this one here, with the
+        // batch's criterion, so the verdict is the one the batch would have given.
+        Err(_) => verify_one_of(&leaf.holder, &messages(), &signature),
+    };
+    verdict.map_err(|_| Denial::Pop(PopError::Invalid))
 }
 
 fn lock(batch: &Mutex<PopBatch>) -> MutexGuard<'_, PopBatch> {
