@@ -7,7 +7,8 @@
 //! `verify_strict` per warrant) can be read off exactly. `prepare:D` is the chain
 //! alone (decode, links, its signatures in one batch); `cold:D` is a whole decision
 //! on an uncached chain, which adds the call's strictly verified PoP; `batch:N` is
-//! `N` signatures by distinct keys verified together, as the server batches PoPs:
+//! `N` signatures by distinct keys verified together, as the server batches PoPs, and
+//! `batch_one_key:N` the same by one key (a sidecar's agent):
 //!
 //! ```text
 //! cargo build --release -p tenuo-authz --example decision_cost
@@ -85,13 +86,16 @@ fn operation(mode: &str) -> Result<Op, Box<dyn std::error::Error>> {
                 Ok(())
             }))
         }
-        "batch" => {
-            // `depth` PoP-sized signatures by distinct keys, verified together as the
-            // server's PoP batches are: one operation is the whole batch.
+        "batch" | "batch_one_key" => {
+            // `depth` PoP-sized signatures, verified together as the server's PoP batches
+            // are: one operation is the whole batch. `batch` has a signer per signature
+            // (a gateway's many agents); `batch_one_key` one signer (a sidecar's agent).
+            let one_key = kind == "batch_one_key";
             let items: Vec<_> = (0..depth)
                 .map(|i| {
+                    let signer = if one_key { 0 } else { i as u64 };
                     let mut seed = [0u8; 32];
-                    seed[..8].copy_from_slice(&(i as u64 + 1).to_le_bytes());
+                    seed[..8].copy_from_slice(&(signer + 1).to_le_bytes());
                     let key = SigningKey::from_bytes(&seed);
                     let message = format!("{i:0>120}").into_bytes();
                     let signature = key.sign(&message);
@@ -136,7 +140,8 @@ fn operation(mode: &str) -> Result<Op, Box<dyn std::error::Error>> {
         }
         other => Err(format!(
             "unknown mode {other}: verify_strict, verify_strict_ours, cached:D, cold:D, \
-             prepare:D, batch:N or reference:D"
+             prepare:D, batch:N, \
+             batch_one_key:N or reference:D"
         )
         .into()),
     }

@@ -745,6 +745,58 @@ fn random_mixtures_agree_with_verify_strict() {
 // ---------------------------------------------------------------------------------------
 
 // ---------------------------------------------------------------------------------------
+// Batches whose signatures share keys
+// ---------------------------------------------------------------------------------------
+
+mod shared_keys {
+    use super::*;
+    use tenuo_authz::crypto::signature_checks;
+
+    /// `n` signatures over distinct messages by `keys` signers, taken in turn.
+    fn items(n: usize, keys: usize) -> Vec<(PublicKey, Vec<u8>, Signature)> {
+        let signers: Vec<SigningKey> = (0..keys)
+            .map(|k| SigningKey::from_bytes(&[k as u8 + 60; 32]))
+            .collect();
+        (0..n)
+            .map(|i| {
+                let signer = &signers[i % keys];
+                let message = format!("pop challenge {i}").into_bytes();
+                let signature = signer.sign(&message);
+                (signer.public_key(), message, signature)
+            })
+            .collect()
+    }
+
+    fn verdicts(items: &[(PublicKey, Vec<u8>, Signature)]) -> (Vec<bool>, u64) {
+        let refs: Vec<_> = items.iter().map(|(k, m, s)| (k, m.as_slice(), s)).collect();
+        let before = signature_checks();
+        let verdicts = verify_each(&refs).iter().map(Result::is_ok).collect();
+        (verdicts, signature_checks() - before)
+    }
+
+    #[test]
+    fn signatures_sharing_keys_pass_in_one_combined_equation() {
+        for keys in [1, 2, 3, 16] {
+            let (verdicts, checks) = verdicts(&items(16, keys));
+            assert!(verdicts.iter().all(|ok| *ok), "{keys} keys");
+            // One combined equation over all 16, no item-by-item fallback.
+            assert_eq!(checks, 16, "{keys} keys");
+        }
+    }
+
+    #[test]
+    fn a_bad_signature_among_shared_keys_is_the_only_one_refused() {
+        for keys in [1, 2, 3] {
+            let mut items = items(12, keys);
+            items[5].1 = b"another challenge".to_vec();
+            let (verdicts, _) = verdicts(&items);
+            let refused: Vec<usize> = (0..12).filter(|&i| !verdicts[i]).collect();
+            assert_eq!(refused, vec![5], "{keys} keys");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // The criterion each front end holds a PoP to
 // ---------------------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ pub(crate) struct Decoded {
 pub(crate) struct Term {
     r: EdwardsPoint,
     s: Scalar,
+    a_bytes: [u8; 32],
     a: EdwardsPoint,
     k: Scalar,
 }
@@ -118,6 +119,7 @@ impl Decoded {
         Term {
             r: self.r,
             s: self.s,
+            a_bytes: self.a_bytes,
             a: self.a,
             k: Scalar::from_bytes_mod_order_wide(&wide),
         }
@@ -169,18 +171,33 @@ pub(crate) fn all_hold(terms: &[Term]) -> bool {
 static BASEPOINT_TABLE: LazyLock<VartimeEdwardsPrecomputation> =
     LazyLock::new(|| VartimeEdwardsPrecomputation::new([ED25519_BASEPOINT_POINT]));
 
-/// `[8](Σ z_i (s_i B - k_i A_i - R_i)) = 0`, as one MSM over `1 + 2n` points.
+/// `[8](Σ z_i (s_i B - k_i A_i - R_i)) = 0`, as one MSM over at most `1 + 2n` points.
+///
+/// Terms signed by the same key share one `A` point, whose coefficient is the sum of
+/// theirs: the same equation, one full-size scalar multiplication fewer per repeat.
+/// That is the common case for PoPs: a sidecar's agent signs every PoP with one key,
+/// and a batch of 8 of them then costs 27 % fewer instructions, one of 32 34 % fewer
+/// (`decision_cost batch_one_key:N`).
 fn combined_holds(terms: &[Term], z: &[Scalar]) -> bool {
     crate::crypto::count_checks(terms.len());
     let mut b_coefficient = Scalar::ZERO;
+    let mut keys: Vec<([u8; 32], EdwardsPoint, Scalar)> = Vec::with_capacity(terms.len());
     let mut scalars = Vec::with_capacity(2 * terms.len());
     let mut points = Vec::with_capacity(2 * terms.len());
     for (term, z) in terms.iter().zip(z) {
         b_coefficient += z * term.s;
-        scalars.push(-(z * term.k));
-        points.push(term.a);
+        let a_coefficient = -(z * term.k);
+        // Equal bytes are the same point: both were decompressed from them.
+        match keys.iter_mut().find(|(bytes, _, _)| *bytes == term.a_bytes) {
+            Some((_, _, sum)) => *sum += a_coefficient,
+            None => keys.push((term.a_bytes, term.a, a_coefficient)),
+        }
         scalars.push(-z);
         points.push(term.r);
+    }
+    for (_, a, coefficient) in keys {
+        scalars.push(coefficient);
+        points.push(a);
     }
     BASEPOINT_TABLE
         .vartime_mixed_multiscalar_mul([b_coefficient], &scalars, &points)

@@ -5,11 +5,10 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-use tokio::sync::Semaphore;
-
 use bytes::Bytes;
 use http::Response;
 use http_body_util::Full;
+use tokio::sync::Semaphore;
 
 use super::context::{AuthzContext, DecisionEvent, Observer};
 use super::deny_response::{deny_response, log_denial};
