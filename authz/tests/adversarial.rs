@@ -500,17 +500,17 @@ fn front_end_and_request(world: &World) -> (RequestAuthorizer, http::request::Pa
 async fn servers_verify_a_chain_the_cache_misses_off_the_async_worker() {
     let world = World::new();
     let (decider, parts) = front_end_and_request(&world);
-    let mut cx = Context::from_waker(Waker::noop());
 
-    // A miss: the first poll hands the chain to a blocking thread and yields, so the
-    // only worker of this runtime is free for other requests meanwhile.
-    let mut cold = std::pin::pin!(decider.decide_batched(&parts, &[]));
-    assert!(cold.as_mut().poll(&mut cx).is_pending());
-    assert!(cold.await.outcome.is_ok());
+    // A miss: the chain's two signatures are verified on a blocking thread, so the
+    // only worker of this runtime (this thread) checks the PoP alone, and stays free
+    // for other requests meanwhile. (The counter is per thread.)
+    let (cost, decided) = checks_async(decider.decide_batched(&parts, &[])).await;
+    assert!(decided.outcome.is_ok());
+    assert_eq!(cost, 1, "only the PoP was checked on the async worker");
 
     // A hit (and no PoP batch): nothing to wait for, decided in the first poll.
     let mut warm = std::pin::pin!(decider.decide_batched(&parts, &[]));
-    match warm.as_mut().poll(&mut cx) {
+    match warm.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(decided) => assert!(decided.outcome.is_ok()),
         Poll::Pending => panic!("a cached chain waited"),
     }
@@ -522,9 +522,22 @@ async fn servers_verify_a_chain_the_cache_misses_off_the_async_worker() {
 fn without_a_runtime_a_chain_the_cache_misses_is_verified_inline() {
     let world = World::new();
     let (decider, parts) = front_end_and_request(&world);
+    let before = signature_checks();
     let mut cold = std::pin::pin!(decider.decide_batched(&parts, &[]));
     match cold.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(decided) => assert!(decided.outcome.is_ok()),
         Poll::Pending => panic!("no runtime to wait on"),
     }
+    assert_eq!(
+        signature_checks() - before,
+        3,
+        "the chain's two and the PoP"
+    );
+}
+
+/// Signature checks made on this thread while `future` runs to completion.
+async fn checks_async<T>(future: impl Future<Output = T>) -> (u64, T) {
+    let before = signature_checks();
+    let output = future.await;
+    (signature_checks() - before, output)
 }
