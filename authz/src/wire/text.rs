@@ -81,7 +81,7 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<(TokenKind, Vec<Warrant>), DecodeErr
 fn decode_base64url(text: &str) -> Result<Vec<u8>, DecodeError> {
     let engine = &base64::engine::general_purpose::URL_SAFE_NO_PAD;
     // Header tokens carry no whitespace: decode them in place rather than copy
-    // them byte by byte first (a tenth of a cold depth-8 decode's instructions).
+    // them byte by byte first (a quarter of the instructions of decoding a depth-8 token).
     let decoded = if text.bytes().any(|b| b.is_ascii_whitespace()) {
         let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
         engine.decode(compact)
