@@ -39,19 +39,7 @@ fn query_routes(request: &CallRequest<'_>) -> Result<(String, Args), ExtractErro
     Ok((tool.to_owned(), args))
 }
 
-const GATEWAY: &str = r#"
-version: "1"
-settings: {}
-tools:
-  read_file:
-    description: Read a file
-    constraints:
-      path: { from: body, path: "file.path", required: true }
-routes:
-  - pattern: "/api/files/{bucket}"
-    method: ["POST"]
-    tool: read_file
-"#;
+const GATEWAY: &str = include_str!("fixtures/gateway/body_file_path.yaml");
 
 struct Fixture {
     agent: SigningKey,

@@ -16,12 +16,13 @@ use tenuo_authz::gateway::{
 };
 use tenuo_authz::pop::Args;
 
-const FIXTURES: [&str; 5] = [
+const FIXTURES: [&str; 6] = [
     "k8s_clusters",
     "deploy",
     "read_pods",
     "root_page",
     "all_sources",
+    "body_file_path",
 ];
 
 fn fixture_path(name: &str) -> PathBuf {

@@ -303,19 +303,7 @@ async fn arguments_read_from_the_body_are_authorized_and_the_body_is_replayed() 
     assert_eq!(f.calls.load(Ordering::SeqCst), 1);
 }
 
-const GATEWAY: &str = r#"
-version: "1"
-settings: {}
-tools:
-  read_file:
-    description: Read a file
-    constraints:
-      path: { from: body, path: "file.path", required: true }
-routes:
-  - pattern: "/api/files/{bucket}"
-    method: ["POST"]
-    tool: read_file
-"#;
+const GATEWAY: &str = include_str!("fixtures/gateway/body_file_path.yaml");
 
 #[tokio::test]
 async fn the_gateway_config_maps_routes_and_bodies_to_calls() {
