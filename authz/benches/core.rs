@@ -1,11 +1,13 @@
 //! Criterion benches of the core path: decode, chain verification at depth 1, 4
-//! and 8, PoP verification, and constraint evaluation.
+//! and 8 (under both signature criteria), PoP verification, and constraint
+//! evaluation, with ed25519-dalek's `verify_strict` as the yardstick.
 //!
 //! `cargo bench -p tenuo-authz --bench core`
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
+use tenuo_authz::batch::SignatureCriterion;
 use tenuo_authz::chain::PreparedChain;
 use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};
 use tenuo_authz::crypto::SigningKey;
@@ -95,6 +97,13 @@ fn verify_chain(c: &mut Criterion) {
                 .unwrap()
             })
         });
+        let strict = Policy {
+            signatures: SignatureCriterion::Strict,
+            ..Policy::default()
+        };
+        group.bench_function(BenchmarkId::new("depth_strict", depth), |b| {
+            b.iter(|| authorize(black_box(&warrants), &trusted, &(), &strict, &call).unwrap())
+        });
         group.bench_function(BenchmarkId::new("prepare_only", depth), |b| {
             b.iter(|| PreparedChain::new(black_box(warrants.clone())).unwrap())
         });
@@ -108,6 +117,17 @@ fn pop(c: &mut Criterion) {
     let sig = sign_pop(&leaf_key, warrants[0].id(), "read_file", &args, NOW as i64);
     let holder = leaf_key.public_key();
     let id = *warrants[0].id();
+    // The yardstick the other figures are read against, in the same run.
+    let message = b"tenuo bench message".to_vec();
+    let dalek_key = ed25519_dalek::VerifyingKey::from_bytes(&holder.to_bytes()).unwrap();
+    let dalek_sig = ed25519_dalek::Signature::from_bytes(&leaf_key.sign(&message).to_bytes());
+    c.bench_function("verify_strict/ed25519_dalek", |b| {
+        b.iter(|| {
+            dalek_key
+                .verify_strict(black_box(&message), &dalek_sig)
+                .unwrap()
+        })
+    });
     c.bench_function("pop_verify/current_window", |b| {
         b.iter(|| {
             verify_pop(

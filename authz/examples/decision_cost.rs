@@ -5,7 +5,8 @@
 //! whatever else the machine does, so the ratios the fast-path targets are stated
 //! in (a cached decision against one `verify_strict`, a cold chain against one
 //! `verify_strict` per warrant) can be read off exactly. `prepare:D` is the chain
-//! alone (decode, links, its signatures in one batch); `cold:D` is a whole decision
+//! alone (decode, links, its signatures in one batch; `prepare_strict:D` verifies each
+//! signature alone, under `SignatureCriterion::Strict`); `cold:D` is a whole decision
 //! on an uncached chain, which adds the call's strictly verified PoP; `batch:N` is
 //! `N` signatures by distinct keys verified together, as the server batches PoPs, and
 //! `batch_one_key:N` the same by one key (a sidecar's agent):
@@ -36,7 +37,9 @@ mod decision_setup;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use tenuo_authz::batch::SignatureCriterion;
 use tenuo_authz::crypto::SigningKey;
+use tenuo_authz::decision::Policy;
 use tenuo_authz::Authorizer;
 
 type Op = Box<dyn FnMut() -> Result<(), Box<dyn std::error::Error>>>;
@@ -112,13 +115,22 @@ fn operation(mode: &str) -> Result<Op, Box<dyn std::error::Error>> {
                 }
             }))
         }
-        "prepare" => {
+        "prepare" | "prepare_strict" => {
             // The chain alone, never cached: decode, link checks and one batch of its
-            // signatures, without the call's PoP.
+            // signatures (or, strictly, each signature alone), without the call's PoP.
             let s = decision_setup::setup(depth);
             let now = s.now;
+            let signatures = if kind == "prepare" {
+                SignatureCriterion::Cofactored
+            } else {
+                SignatureCriterion::Strict
+            };
             let authorizer = Authorizer::builder()
                 .trusted_issuers([s.root.public_key()])
+                .policy(Policy {
+                    signatures,
+                    ..Policy::default()
+                })
                 .clock(move || now)
                 .without_cache()
                 .build()?;
@@ -140,8 +152,7 @@ fn operation(mode: &str) -> Result<Op, Box<dyn std::error::Error>> {
         }
         other => Err(format!(
             "unknown mode {other}: verify_strict, verify_strict_ours, cached:D, cold:D, \
-             prepare:D, batch:N, \
-             batch_one_key:N or reference:D"
+             prepare:D, prepare_strict:D, batch:N, batch_one_key:N or reference:D"
         )
         .into()),
     }

@@ -29,7 +29,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 
-use crate::cache::{prepare, CacheConfig, CacheStats, ChainCache};
+use crate::cache::{prepare_with, CacheConfig, CacheStats, ChainCache};
 use crate::chain::PreparedChain;
 use crate::crypto::{PublicKey, Signature};
 use crate::decision::{self, Authorized, Call, Policy, TrustedIssuers};
@@ -89,7 +89,8 @@ impl AuthorizerBuilder {
         self
     }
 
-    /// Clock tolerance and PoP windows (default: the reference's).
+    /// Clock tolerance, PoP windows and the signature criterion (default: the
+    /// reference's tolerance and windows, and the batchable cofactored criterion).
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
         self
@@ -136,7 +137,9 @@ impl AuthorizerBuilder {
             trusted: ArcSwap::from_pointee(self.trusted),
             revocations: ArcSwap::from_pointee(RevocationSet::default()),
             policy: self.policy,
-            cache: self.cache.map(ChainCache::new),
+            cache: self
+                .cache
+                .map(|config| ChainCache::with_criterion(config, self.policy.signatures)),
             clock: self.clock,
             replay: self
                 .replay
@@ -235,7 +238,7 @@ impl Authorizer {
     pub fn prepare(&self, token: &str) -> Result<Arc<PreparedChain>, Denial> {
         match &self.cache {
             Some(cache) => cache.get_or_prepare(token),
-            None => prepare(token),
+            None => prepare_with(token, self.policy.signatures),
         }
         .map_err(Denial::InvalidWarrant)
     }

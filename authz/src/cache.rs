@@ -18,6 +18,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sha2::Digest;
 
+use crate::batch::SignatureCriterion;
 use crate::chain::PreparedChain;
 use crate::wire::{decode_token, DecodeError};
 
@@ -87,6 +88,7 @@ pub struct ChainCache {
     entries: moka::sync::Cache<[u8; 32], Arc<PreparedChain>>,
     hits: AtomicU64,
     misses: AtomicU64,
+    criterion: SignatureCriterion,
 }
 
 impl std::fmt::Debug for ChainCache {
@@ -98,8 +100,13 @@ impl std::fmt::Debug for ChainCache {
 }
 
 impl ChainCache {
-    /// An empty cache.
+    /// An empty cache whose chains are verified with the default [`SignatureCriterion`].
     pub fn new(config: CacheConfig) -> Self {
+        Self::with_criterion(config, SignatureCriterion::default())
+    }
+
+    /// An empty cache whose chains' signatures are judged by `criterion` on a miss.
+    pub fn with_criterion(config: CacheConfig, criterion: SignatureCriterion) -> Self {
         // moka sizes its frequency sketch by capacity, so weigh in 64-byte units
         // rather than bytes: a 16 MiB budget is 262,144 units, not 16 million.
         let capacity = (config.max_bytes / WEIGHT_UNIT).max(1);
@@ -121,6 +128,7 @@ impl ChainCache {
             entries,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
+            criterion,
         }
     }
 
@@ -143,7 +151,7 @@ impl ChainCache {
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         self.entries
-            .try_get_with(key, || prepare(token))
+            .try_get_with(key, || prepare_with(token, self.criterion))
             .map_err(|e| (*e).clone())
     }
 
@@ -166,8 +174,16 @@ fn key_of(token: &str) -> [u8; 32] {
 
 /// Decodes and verifies a token without caching.
 pub fn prepare(token: &str) -> Result<Arc<PreparedChain>, DecodeError> {
+    prepare_with(token, SignatureCriterion::default())
+}
+
+/// [`prepare`], with the chain's signatures judged by `criterion`.
+pub fn prepare_with(
+    token: &str,
+    criterion: SignatureCriterion,
+) -> Result<Arc<PreparedChain>, DecodeError> {
     let (_, warrants) = decode_token(token)?;
-    PreparedChain::new(warrants)
+    PreparedChain::with_criterion(warrants, criterion)
         .map(Arc::new)
         .ok_or(DecodeError::EmptyStack)
 }

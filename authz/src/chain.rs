@@ -13,6 +13,7 @@
 
 use std::collections::HashSet;
 
+use crate::batch::SignatureCriterion;
 use crate::constraint::{Constraint, ConstraintSet};
 use crate::crypto::PublicKey;
 use crate::deny::{ChainError, Denial, Unsupported};
@@ -68,8 +69,14 @@ pub struct PreparedChain {
 }
 
 impl PreparedChain {
-    /// Verifies what can be verified once. `None` for an empty chain.
+    /// Verifies what can be verified once. `None` for an empty chain. Signatures are
+    /// judged by the default [`SignatureCriterion`] (cofactored, in one batch).
     pub fn new(warrants: Vec<Warrant>) -> Option<Self> {
+        Self::with_criterion(warrants, SignatureCriterion::default())
+    }
+
+    /// [`Self::new`], with the chain's signatures judged by `criterion`.
+    pub fn with_criterion(warrants: Vec<Warrant>, criterion: SignatureCriterion) -> Option<Self> {
         let root_issuer = warrants.first()?.issuer().to_bytes();
         let lifetimes = warrants
             .iter()
@@ -79,7 +86,7 @@ impl PreparedChain {
                 expires_at: w.payload().expires_at,
             })
             .collect();
-        let failure = first_static_failure(&warrants).map(Box::new);
+        let failure = first_static_failure(&warrants, criterion).map(Box::new);
         let needs_approvals = warrants
             .iter()
             .find(|w| {
@@ -185,7 +192,10 @@ impl PreparedChain {
     }
 }
 
-fn first_static_failure(chain: &[Warrant]) -> Option<(Stage, Denial)> {
+fn first_static_failure(
+    chain: &[Warrant],
+    criterion: SignatureCriterion,
+) -> Option<(Stage, Denial)> {
     if chain.len() > 1 {
         let mut seen = HashSet::with_capacity(chain.len());
         if let Some(dup) = chain.iter().find(|w| !seen.insert(w.payload().id)) {
@@ -203,15 +213,15 @@ fn first_static_failure(chain: &[Warrant]) -> Option<(Stage, Denial)> {
             return Some((Stage::Shape, shape.into()));
         }
     }
-    // Every signature in one batch: one multiscalar multiplication instead of one
-    // scalar multiplication per warrant (see `crate::batch` for its semantics).
+    // By default every signature in one batch: one multiscalar multiplication instead
+    // of one scalar multiplication per warrant (see `crate::batch` for its semantics).
     let messages: Vec<Vec<u8>> = chain.iter().map(Warrant::signed_message).collect();
     let items: Vec<_> = chain
         .iter()
         .zip(&messages)
         .map(|(w, m)| (w.issuer(), m.as_slice(), w.signature()))
         .collect();
-    if let Err(error) = crate::batch::verify_all(&items) {
+    if let Err(error) = crate::batch::verify_all_with(&items, criterion) {
         let id = chain.get(error.index).unwrap_or(&chain[0]).payload().id;
         return Some((
             Stage::Shape,
@@ -304,11 +314,11 @@ fn check_execution_link(parent: &Payload, child: &Payload, index: usize) -> Resu
                     index,
                     tool: tool.clone(),
                 })?;
-            parent_set.check_attenuation(child_set).map_err(|source| {
+            parent_set.check_attenuation(child_set).map_err(|error| {
                 ChainError::ConstraintWidened {
                     index,
                     tool: tool.clone(),
-                    source,
+                    error,
                 }
             })?;
         }
@@ -343,10 +353,10 @@ fn check_issuer_link(parent: &Payload, child: &Payload, index: usize) -> Result<
     {
         parent_bounds
             .check_attenuation(child_bounds)
-            .map_err(|source| ChainError::ConstraintWidened {
+            .map_err(|error| ChainError::ConstraintWidened {
                 index,
                 tool: "constraint_bounds".into(),
-                source,
+                error,
             })?;
     }
     Ok(())
@@ -368,10 +378,10 @@ fn check_issuance(parent: &Payload, child: &Payload, index: usize) -> Result<(),
         for (tool, set) in &child.tools {
             bounds
                 .check_attenuation(set)
-                .map_err(|source| ChainError::ConstraintWidened {
+                .map_err(|error| ChainError::ConstraintWidened {
                     index,
                     tool: tool.clone(),
-                    source,
+                    error,
                 })?;
         }
     }

@@ -32,6 +32,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::batch::SignatureCriterion;
 use crate::chain::{approvals_denial, PreparedChain, Stage};
 use crate::constraint::ConstraintSet;
 use crate::crypto::{PublicKey, Signature};
@@ -50,6 +51,11 @@ pub struct Policy {
     pub clock_tolerance_secs: u64,
     /// Which PoP windows are accepted.
     pub pop_windows: PopWindows,
+    /// Which Ed25519 equation chain signatures (and the server's PoPs) must satisfy.
+    /// The default, [`SignatureCriterion::Cofactored`], is the batchable one; it differs
+    /// from the reference only on signatures with a torsion component, which only a
+    /// key's holder can make. [`SignatureCriterion::Strict`] matches it on those too.
+    pub signatures: SignatureCriterion,
 }
 
 impl Default for Policy {
@@ -57,6 +63,7 @@ impl Default for Policy {
         Self {
             clock_tolerance_secs: DEFAULT_CLOCK_TOLERANCE_SECS,
             pop_windows: PopWindows::default(),
+            signatures: SignatureCriterion::default(),
         }
     }
 }
@@ -154,12 +161,14 @@ pub fn authorize(
     policy: &Policy,
     call: &Call<'_>,
 ) -> Result<Authorized, Denial> {
-    let prepared = PreparedChain::new(chain.to_vec()).ok_or(Denial::MissingWarrant)?;
+    let prepared = PreparedChain::with_criterion(chain.to_vec(), policy.signatures)
+        .ok_or(Denial::MissingWarrant)?;
     decide(&prepared, trusted, revocations, policy, call)
 }
 
 /// Decides a call against a prepared chain. The same answer, reason included, as
-/// [`authorize`] on the same warrants.
+/// [`authorize`] on the same warrants, when the chain was prepared with
+/// `policy.signatures` (its signatures were judged then, by that criterion).
 pub fn decide(
     chain: &PreparedChain,
     trusted: &TrustedIssuers,

@@ -148,14 +148,16 @@ pub enum ChainError {
         tool: String,
     },
     /// A child's constraints are wider than its parent's.
-    #[error("link {index}: tool {tool}: {source}")]
+    // Not `source`: the message already carries the cause, and a `source` would
+    // have error reporters print it twice.
+    #[error("link {index}: tool {tool}: {error}")]
     ConstraintWidened {
         /// Index of the child.
         index: usize,
         /// The tool.
         tool: String,
         /// Which constraint widened and how.
-        source: AttenuationError,
+        error: AttenuationError,
     },
     /// A child's clearance is above its parent's.
     #[error("link {index}: clearance rises above the parent's")]
@@ -237,6 +239,8 @@ pub enum ExtractError {
 }
 
 /// Why a request was denied: a typed cause that maps to exactly one [`DenyReason`].
+// Variants wrapping a typed cause are `transparent` (its message, its sources),
+// so a reporter that walks sources never prints the cause twice.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Denial {
@@ -244,7 +248,7 @@ pub enum Denial {
     #[error("no warrant presented")]
     MissingWarrant,
     /// The token could not be decoded.
-    #[error("{0}")]
+    #[error(transparent)]
     InvalidWarrant(#[from] DecodeError),
     /// The chain's root issuer is not trusted.
     #[error("root issuer {} is not trusted", hex::encode(**.0))]
@@ -258,10 +262,10 @@ pub enum Denial {
         id: WarrantId,
     },
     /// A delegation link is broken.
-    #[error("{0}")]
+    #[error(transparent)]
     ChainInvalid(#[from] ChainError),
     /// Expired or not yet valid.
-    #[error("{0}")]
+    #[error(transparent)]
     Expired(#[from] TimeError),
     /// A warrant in the chain is revoked.
     #[error("warrant {0} is revoked")]
@@ -278,17 +282,17 @@ pub enum Denial {
     #[error("{0}")]
     Constraint(ConstraintViolation),
     /// The PoP is missing or invalid.
-    #[error("{0}")]
+    #[error(transparent)]
     Pop(#[from] PopError),
     /// The PoP verified but was already used (replay protection is on).
-    #[error("{0}")]
+    #[error(transparent)]
     Replay(#[from] ReplayError),
     /// Something this authorizer does not implement.
-    #[error("{0}")]
+    #[error(transparent)]
     Unsupported(#[from] Unsupported),
     /// The request does not map to a tool call: no route (the tool is not
     /// granted), or an argument that cannot be read (a constraint violation).
-    #[error("{0}")]
+    #[error(transparent)]
     Request(#[from] ExtractError),
 }
 

@@ -15,7 +15,9 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha512};
-use tenuo_authz::batch::{verify_all, verify_each, verify_one, SignatureInvalid};
+use tenuo_authz::batch::{
+    verify_all, verify_all_with, verify_each, verify_one, SignatureCriterion, SignatureInvalid,
+};
 use tenuo_authz::crypto::{PublicKey, Signature, SigningKey};
 
 const VECTORS: &str = concat!(
@@ -600,6 +602,32 @@ fn single_verdicts_match_verify_strict_except_documented_torsion() {
 }
 
 #[test]
+fn the_strict_criterion_is_verify_strict_on_every_edge_case() {
+    let vectors = load_vectors();
+    let parsed: Vec<&Vector> = vectors.iter().filter(|v| v.key.is_some()).collect();
+    assert!(parsed.iter().any(|v| v.name == "mixed_order_r_order8"));
+    for v in &parsed {
+        let key = v.key.unwrap();
+        let strict = key.verify_strict(&v.message, &v.signature).is_ok();
+        let item = (&key, v.message.as_slice(), &v.signature);
+        let verdict = verify_all_with(&[item], SignatureCriterion::Strict);
+        assert_eq!(verdict.is_ok(), strict, "{}", v.name);
+        // In a chain of honest neighbours the failing index is this item's.
+        let honest = valid_neighbours(3, 5);
+        let mut items: Vec<_> = honest
+            .iter()
+            .map(|(k, m, s)| (k, m.as_slice(), s))
+            .collect();
+        items.insert(2, item);
+        let verdict = verify_all_with(&items, SignatureCriterion::Strict);
+        assert_eq!(
+            verdict.map_err(|e| e.index),
+            if strict { Ok(()) } else { Err(2) }
+        );
+    }
+}
+
+#[test]
 fn mixed_order_r_is_the_pinned_divergence() {
     let vectors = load_vectors();
     let v = vectors
@@ -924,6 +952,37 @@ mod front_end {
                 .unwrap_err()
                 .reason(),
             DenyReason::InvalidPop
+        );
+    }
+
+    #[tokio::test]
+    async fn under_the_strict_criterion_the_server_never_batches_a_pop() {
+        let world = torsion_pop_world();
+        let strict = Arc::new(
+            Authorizer::builder()
+                .trusted_issuers(world.authorizer.trusted_issuers().iter().copied())
+                .policy(tenuo_authz::decision::Policy {
+                    signatures: SignatureCriterion::Strict,
+                    ..Default::default()
+                })
+                .clock(|| NOW)
+                .build()
+                .unwrap(),
+        );
+        let running =
+            PopBatch::spawn_on(BatchConfig::default(), &tokio::runtime::Handle::current());
+        let front_end = RequestAuthorizer::new(
+            strict,
+            Arc::new(ReadFile),
+            Arc::new(()),
+            AuthzConfig::default(),
+        )
+        .with_pop_batch(running);
+        let denied = front_end.decide_batched(&request(&world), &[]).await;
+        assert_eq!(
+            denied.outcome.unwrap_err().reason(),
+            DenyReason::InvalidPop,
+            "a batch service is configured, yet the PoP is held to verify_strict"
         );
     }
 }

@@ -43,6 +43,11 @@
 //! depend on the neighbours. The cofactored criterion is the one a batch can decide
 //! soundly and independently per item.
 //!
+//! Deployments that need the reference's verdicts bit for bit choose
+//! [`SignatureCriterion::Strict`] (`Policy::signatures`, or the server's
+//! `TENUO_STRICT_SIGNATURES=true`): chain signatures are then verified one by one with
+//! `verify_strict`'s equation, and the server verifies PoPs inline rather than in batches.
+//!
 //! # Examples
 //!
 //! ```
@@ -64,6 +69,7 @@
 //! With the `tower` feature (on by default), [`PopBatch`] gathers PoP signatures from
 //! concurrent requests into batches verified on blocking threads.
 
+mod criterion;
 pub(crate) mod equation;
 mod error;
 #[cfg(feature = "tower")]
@@ -77,11 +83,12 @@ mod worker;
 #[cfg(doc)]
 use crate::crypto::PublicKey;
 
+pub use criterion::SignatureCriterion;
 pub use error::{BatchServiceError, ChainSignatureError, SignatureInvalid};
 #[cfg(feature = "tower")]
 pub use future::ResponseFuture;
 #[cfg(feature = "tower")]
 pub use service::{BatchConfig, BatchObserver, PopBatch, VerifyItem};
-pub use verify::{verify_all, verify_each, verify_one, verify_one_of, Item};
+pub use verify::{verify_all, verify_all_with, verify_each, verify_one, verify_one_of, Item};
 #[cfg(feature = "tower")]
 pub use worker::PopBatchWorker;

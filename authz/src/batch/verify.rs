@@ -2,6 +2,7 @@
 
 use super::equation::{all_hold, Decoded, Term};
 use super::error::{ChainSignatureError, SignatureInvalid};
+use super::SignatureCriterion;
 use crate::crypto::{PublicKey, Signature};
 
 /// One signature to verify: the signer's key, the signed message and the signature.
@@ -67,6 +68,37 @@ pub fn verify_each(items: &[Item<'_>]) -> Vec<Result<(), SignatureInvalid>> {
 ///
 /// On failure, reports the first item (in the order given) that [`verify_one`] refuses.
 pub fn verify_all(items: &[Item<'_>]) -> Result<(), ChainSignatureError> {
+    verify_all_with(items, SignatureCriterion::Cofactored)
+}
+
+/// [`verify_all`] under `criterion`. With [`SignatureCriterion::Strict`] each signature
+/// is verified by itself with `verify_strict`'s equation, so the verdict and the index
+/// reported are exactly what verifying the items one by one with `verify_strict` gives.
+pub fn verify_all_with(
+    items: &[Item<'_>],
+    criterion: SignatureCriterion,
+) -> Result<(), ChainSignatureError> {
+    match criterion {
+        SignatureCriterion::Cofactored => verify_all_batched(items),
+        SignatureCriterion::Strict => verify_all_strictly(items),
+    }
+}
+
+fn verify_all_strictly(items: &[Item<'_>]) -> Result<(), ChainSignatureError> {
+    for (index, (key, message, signature)) in items.iter().enumerate() {
+        let decoded =
+            Decoded::new(key, signature).map_err(|reason| ChainSignatureError { index, reason })?;
+        if !decoded.term(message).holds_strictly() {
+            return Err(ChainSignatureError {
+                index,
+                reason: SignatureInvalid::Equation,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn verify_all_batched(items: &[Item<'_>]) -> Result<(), ChainSignatureError> {
     let mut terms = Vec::with_capacity(items.len());
     let mut first_malformed = None;
     for (index, (key, message, signature)) in items.iter().enumerate() {

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::batch::SignatureCriterion;
 use crate::cache::CacheConfig;
 use crate::crypto::PublicKey;
 use crate::replay::ReplayConfig;
@@ -67,6 +68,9 @@ pub struct ServeArgs {
     /// Most PoPs the replay store remembers; when full, new PoPs are denied. Env: TENUO_REPLAY_CAPACITY. Default 100000.
     #[arg(long)]
     pub replay_capacity: Option<usize>,
+    /// Judge signatures exactly as `verify_strict` does (the reference's verdicts bit for bit): chain signatures one by one, PoPs inline, no batching. Env: TENUO_STRICT_SIGNATURES=true.
+    #[arg(long)]
+    pub strict_signatures: bool,
 }
 
 /// Why the settings are unusable. Each names what to fix.
@@ -136,6 +140,9 @@ pub struct ServerConfig {
     pub cache: CacheConfig,
     /// PoP replay protection, when on.
     pub replay: Option<ReplayConfig>,
+    /// The Ed25519 criterion for chain and PoP signatures; with
+    /// [`SignatureCriterion::Strict`] PoPs are verified inline, not batched.
+    pub signatures: SignatureCriterion,
 }
 
 impl Default for ServerConfig {
@@ -159,6 +166,7 @@ impl Default for ServerConfig {
             watch_interval: Duration::from_secs(2),
             cache: CacheConfig::default(),
             replay: None,
+            signatures: SignatureCriterion::default(),
         }
     }
 }
@@ -208,10 +216,7 @@ impl ServerConfig {
         config.revocation_file = args
             .revocation_file
             .or_else(|| env.var("TENUO_REVOCATION_FILE").map(PathBuf::from));
-        config.debug = args.debug
-            || env
-                .var("DEBUG_MODE")
-                .is_some_and(|v| matches!(v.trim(), "true" | "1" | "yes"));
+        config.debug = args.debug || flag_is_set(env, "DEBUG_MODE");
         config.listen = match args.listen {
             Some(addr) => addr,
             None => parse_var(env, "LISTEN_ADDR")?.unwrap_or(config.listen),
@@ -229,10 +234,7 @@ impl ServerConfig {
             None => parse_var(env, "TENUO_MAX_CONCURRENCY")?.unwrap_or(config.max_concurrency),
         }
         .max(1);
-        let replay_on = args.replay_protection
-            || env
-                .var("TENUO_REPLAY_PROTECTION")
-                .is_some_and(|v| matches!(v.trim(), "true" | "1" | "yes"));
+        let replay_on = args.replay_protection || flag_is_set(env, "TENUO_REPLAY_PROTECTION");
         if replay_on {
             let mut replay = ReplayConfig::default();
             replay.capacity = match args.replay_capacity {
@@ -247,11 +249,20 @@ impl ServerConfig {
             }
             config.replay = Some(replay);
         }
+        if args.strict_signatures || flag_is_set(env, "TENUO_STRICT_SIGNATURES") {
+            config.signatures = SignatureCriterion::Strict;
+        }
         if config.trusted_issuers.is_empty() && config.trusted_issuers_file.is_none() {
             return Err(ConfigError::NoTrustedIssuers);
         }
         Ok(config)
     }
+}
+
+/// Whether a boolean variable is on (`true`, `1` or `yes`).
+fn flag_is_set(env: &dyn Env, name: &str) -> bool {
+    env.var(name)
+        .is_some_and(|v| matches!(v.trim(), "true" | "1" | "yes"))
 }
 
 fn parse_var<T: std::str::FromStr>(env: &dyn Env, name: &str) -> Result<Option<T>, ConfigError>
@@ -387,6 +398,33 @@ mod tests {
         ]);
         let err = ServerConfig::resolve(ServeArgs::default(), &zero).unwrap_err();
         assert!(err.to_string().contains("TENUO_REPLAY_CAPACITY"), "{err}");
+    }
+
+    #[test]
+    fn strict_signatures_are_opt_in() {
+        let resolve = |args: ServeArgs, vars: &[(&str, &str)]| {
+            ServerConfig::resolve(args, &env(vars)).unwrap().signatures
+        };
+        let trusted = ("TRUSTED_ISSUERS", KEY);
+        assert_eq!(
+            resolve(ServeArgs::default(), &[trusted]),
+            SignatureCriterion::Cofactored
+        );
+        let on = ("TENUO_STRICT_SIGNATURES", "true");
+        assert_eq!(
+            resolve(ServeArgs::default(), &[trusted, on]),
+            SignatureCriterion::Strict
+        );
+        let off = ("TENUO_STRICT_SIGNATURES", "false");
+        assert_eq!(
+            resolve(ServeArgs::default(), &[trusted, off]),
+            SignatureCriterion::Cofactored
+        );
+        let flag = ServeArgs {
+            strict_signatures: true,
+            ..ServeArgs::default()
+        };
+        assert_eq!(resolve(flag, &[trusted]), SignatureCriterion::Strict);
     }
 
     #[test]

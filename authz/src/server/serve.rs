@@ -24,7 +24,8 @@ use super::config::{ConfigError, ServerConfig};
 use super::http::{router, AppState};
 use super::metrics::Metrics;
 use super::reload::{gateway_watch, revocation_watch, trust_watch, watch_loop, ReloadableGateway};
-use crate::batch::{BatchConfig, PopBatch};
+use crate::batch::{BatchConfig, PopBatch, SignatureCriterion};
+use crate::decision::Policy;
 use crate::gateway::CompiledGateway;
 use crate::tower::{AuthzConfig, ExtractCall, Observer, RequestAuthorizer};
 use crate::Authorizer;
@@ -91,8 +92,13 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
         return Err(ConfigError::NoTrustedIssuers.into());
     }
     // Keys may all come from the file, loaded below: the empty set is checked after.
+    let policy = Policy {
+        signatures: config.signatures,
+        ..Policy::default()
+    };
     let mut builder = Authorizer::builder()
         .trusted_issuers(config.trusted_issuers.iter().copied())
+        .policy(policy)
         .cache(config.cache);
     if let Some(replay) = config.replay {
         builder = builder.replay_protection(replay);
@@ -138,20 +144,22 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
         max_body_bytes: config.max_body_bytes,
         ..AuthzConfig::default()
     };
-    let batch_metrics = Arc::clone(&metrics);
-    let pop_batch = PopBatch::spawn_on(
-        BatchConfig::default().with_batch_observer(move |size| batch_metrics.observe_batch(size)),
-        &tokio::runtime::Handle::current(),
+    let mut decider = RequestAuthorizer::new(
+        Arc::clone(&authorizer),
+        Arc::clone(&gateway) as Arc<dyn ExtractCall>,
+        Arc::clone(&metrics) as Arc<dyn Observer>,
+        authz_config,
     );
-    let decider = Arc::new(
-        RequestAuthorizer::new(
-            Arc::clone(&authorizer),
-            Arc::clone(&gateway) as Arc<dyn ExtractCall>,
-            Arc::clone(&metrics) as Arc<dyn Observer>,
-            authz_config,
-        )
-        .with_pop_batch(pop_batch),
-    );
+    // A batch can only decide the cofactored criterion: strict PoPs are verified inline.
+    if config.signatures == SignatureCriterion::Cofactored {
+        let batch_metrics = Arc::clone(&metrics);
+        decider = decider.with_pop_batch(PopBatch::spawn_on(
+            BatchConfig::default()
+                .with_batch_observer(move |size| batch_metrics.observe_batch(size)),
+            &tokio::runtime::Handle::current(),
+        ));
+    }
+    let decider = Arc::new(decider);
     let ready = Arc::new(AtomicBool::new(false));
     let state = AppState {
         decider: Arc::clone(&decider),

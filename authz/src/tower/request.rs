@@ -15,7 +15,7 @@ use super::deny_response::{deny_response, log_denial};
 use super::extract::{CallRequest, ExtractCall};
 use super::layer::AuthzConfig;
 use crate::authorizer::parse_pop;
-use crate::batch::{verify_one_of, PopBatch, VerifyItem};
+use crate::batch::{verify_one_of, PopBatch, SignatureCriterion, VerifyItem};
 use crate::chain::PreparedChain;
 use crate::crypto::Signature;
 use crate::decision::{finish_after_pop, Authorized, Call};
@@ -144,7 +144,8 @@ impl RequestAuthorizer {
     /// their turn without holding a thread.
     ///
     /// The answer, reason included, is [`Self::decide`]'s, except that a batched
-    /// PoP is held to the batch criterion (see [`crate::batch`]). If the batch
+    /// PoP is held to the batch criterion (see [`crate::batch`]). Under
+    /// [`SignatureCriterion::Strict`] PoPs are never batched. If the batch
     /// service or the blocking pool is unavailable, the work is done inline: a
     /// service problem never changes a verdict.
     pub async fn decide_batched(&self, parts: &http::request::Parts, body: &[u8]) -> Decided {
@@ -153,7 +154,10 @@ impl RequestAuthorizer {
         let (tool, outcome) = match self.before_pop_off_worker(parts, body).await {
             Err((tool, denial)) => (tool, Err(denial)),
             Ok(pending) => {
-                let verdict = match &self.pop_batch {
+                // A batch decides the cofactored criterion only.
+                let batchable =
+                    self.authorizer.policy().signatures == SignatureCriterion::Cofactored;
+                let verdict = match self.pop_batch.as_ref().filter(|_| batchable) {
                     Some(template) => {
                         let handle = lock(template).clone();
                         verify_pop_batched(handle, &pending).await
