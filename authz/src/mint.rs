@@ -83,12 +83,14 @@ pub enum MintError {
     #[error("tool {0} is not granted by the parent")]
     ToolNotInParent(String),
     /// A child's constraints are wider than the parent's.
-    #[error("tool {tool}: {source}")]
+    // The message carries `error`, so it is deliberately not a `source`: a
+    // reporter that walks sources (anyhow's `{:#}`) would print it twice.
+    #[error("tool {tool}: {error}")]
     Widened {
         /// The tool.
         tool: String,
         /// Which constraint widened.
-        source: AttenuationError,
+        error: AttenuationError,
     },
     /// Clearance may only stay or fall, and cannot appear below a parent without one.
     #[error("clearance cannot rise above the parent's")]
@@ -378,9 +380,9 @@ impl<'p> Attenuate<'p> {
                         .ok_or_else(|| MintError::ToolNotInParent(tool.clone()))?;
                     granted
                         .check_attenuation(child)
-                        .map_err(|source| MintError::Widened {
+                        .map_err(|error| MintError::Widened {
                             tool: tool.clone(),
-                            source,
+                            error,
                         })?;
                 }
             }

@@ -7,7 +7,10 @@
 //! Both must agree on allow/deny, our reason must be the one expected for the
 //! case, and the reference's error, mapped to a §2 reason, must match too unless
 //! the case says why it cannot. Chains are minted both ways: by the reference's
-//! builders with its PoPs, and by our `mint` module with our PoPs.
+//! builders with its PoPs, and by our `mint` module with our PoPs. The run then
+//! asserts what the cases cover (`conformance/coverage.rs`): every §2 reason,
+//! every evaluated constraint type admitting and refusing, chains of 1 to 8
+//! warrants, both directions; and prints it on one line.
 //!
 //! Deliberate divergences (we deny where the reference allows) are pinned by the
 //! `divergence_*` tests at the end.
@@ -18,6 +21,8 @@ mod calls;
 mod chains;
 #[path = "conformance/common.rs"]
 mod common;
+#[path = "conformance/coverage.rs"]
+mod coverage;
 #[path = "conformance/harness.rs"]
 mod harness;
 
@@ -40,6 +45,7 @@ fn decisions_agree_with_the_reference() {
     calls::revocation_cases(&mut cases);
     calls::trust_cases(&mut cases);
     calls::unsupported_cases(&mut cases);
+    calls::absent_warrant_cases(&mut cases);
     chains::depth_cases(&mut cases);
     chains::forged_link_cases(&mut cases);
     chains::mixed_cases(&mut cases);
@@ -283,4 +289,159 @@ fn divergence_deeply_nested_values_are_invalid() {
     };
     // The PoP names the same id: the payload differs only in its constraints.
     pin_divergence(&input, DenyReason::InvalidWarrant);
+}
+
+#[test]
+fn cel_is_unsupported_here_and_a_missing_feature_in_the_reference() {
+    // The dev-dependency is `tenuo` with its default features, which leave out
+    // `cel`: built so, the reference refuses every CEL expression. (Built with
+    // `cel` it would evaluate them, and could allow what we refuse.)
+    assert!(matches!(
+        tenuo::cel::compile("x > 1"),
+        Err(tenuo::Error::FeatureNotEnabled { feature: "cel" })
+    ));
+    let mut cel = tenuo::ConstraintSet::new();
+    cel.insert("x", tenuo::constraints::CelConstraint::new("x > 1"));
+    let w = tenuo::Warrant::builder()
+        .capability("cel", cel)
+        .holder(rk(2).public_key())
+        .ttl(std::time::Duration::from_secs(600))
+        .build(&rk(ROOT))
+        .unwrap();
+    let m = from_reference(w.clone(), 2);
+    // A value the expression admits: only the missing evaluator refuses it.
+    let input = input_for(
+        &m,
+        "cel",
+        args(&[("x", tenuo_authz::constraint::ArgValue::Integer(2))]),
+    );
+    let mut deciders = Deciders::default();
+    assert_eq!(
+        deciders.ours(&input).map_err(|e| e.0),
+        Err(DenyReason::Unsupported)
+    );
+    let mut authorizer = tenuo::Authorizer::new();
+    authorizer.add_trusted_root(rk(ROOT).public_key());
+    let call = common::ref_args(&input.args);
+    let pop = tenuo::Signature::from_bytes(&input.pop.expect("a PoP")).unwrap();
+    let refused = authorizer
+        .check_chain_with_pop_args_as_of(&[w], "cel", &call, &call, Some(&pop), &[], input.now)
+        .expect_err("the reference refuses CEL");
+    assert!(
+        matches!(refused, tenuo::Error::FeatureNotEnabled { feature: "cel" }),
+        "{refused}"
+    );
+}
+
+#[test]
+fn a_call_without_a_warrant_is_missing_warrant() {
+    // At the request level (the reference's `Authorizer` takes decoded chains,
+    // not tokens, so it has no equivalent; the harness's `missing_warrant`
+    // cases compare the decision level, an empty chain, with it).
+    let authorizer = tenuo_authz::Authorizer::builder()
+        .trusted_issuers([pk(ROOT)])
+        .build()
+        .unwrap();
+    for token in [None, Some(""), Some(" \n\t")] {
+        let denial = authorizer
+            .authorize(token, "read", &args(&[]), None)
+            .expect_err("no warrant, no call");
+        assert_eq!(denial.reason(), DenyReason::MissingWarrant, "{token:?}");
+    }
+}
+
+/// Both implementations decide `input` as `expect` says (`None`: allow).
+fn both_decide(input: &Input, expect: Option<DenyReason>, what: &str) {
+    let mut deciders = Deciders::default();
+    let wanted = expect.map_or(Ok(()), Err);
+    assert_eq!(
+        deciders.theirs(input).map_err(|e| e.0),
+        wanted,
+        "reference: {what}"
+    );
+    assert_eq!(
+        deciders.ours(input).map_err(|e| e.0),
+        wanted,
+        "ours: {what}"
+    );
+}
+
+/// Adds `key: value` to the first map holding `key` in `v`, depth first.
+fn push_duplicate(v: &mut Value, key: &str, value: &Value) -> bool {
+    match v {
+        Value::Map(entries) => {
+            if entries.iter().any(|(k, _)| k.as_text() == Some(key)) {
+                entries.push((Value::Text(key.into()), value.clone()));
+                return true;
+            }
+            entries
+                .iter_mut()
+                .any(|(_, inner)| push_duplicate(inner, key, value))
+        }
+        Value::Array(items) => items.iter_mut().any(|i| push_duplicate(i, key, value)),
+        Value::Tag(_, inner) => push_duplicate(inner, key, value),
+        _ => false,
+    }
+}
+
+#[test]
+fn duplicate_argument_names_and_value_keys_last_one_wins_in_both() {
+    // The reference decodes a constraint set's arguments and a value's map into
+    // serde `BTreeMap`s, which keep the last of duplicate keys; we decode alike.
+    let exact =
+        |v: tenuo_authz::constraint::ArgValue| value_of(&cbor(&Constraint::exact(v).to_cbor()));
+    let pattern = value_of(&cbor(&Constraint::pattern("/data/*").unwrap().to_cbor()));
+    let mode =
+        |m: &str| tenuo_authz::constraint::ArgValue::Object([("mode".to_owned(), s(m))].into());
+    for minter in Minter::BOTH {
+        // Argument `path` twice: the last constraint is the one enforced, in
+        // either order.
+        for (first, last, admitted, refused) in [
+            (
+                Constraint::pattern("/data/*").unwrap(),
+                exact(s("/etc/passwd")),
+                "/etc/passwd",
+                "/data/x",
+            ),
+            (
+                Constraint::exact("/etc/passwd"),
+                pattern.clone(),
+                "/data/x",
+                "/etc/passwd",
+            ),
+        ] {
+            let cs = ConstraintSet::new().with("path", first);
+            let m = Minted::mint(minter, &[Step::new(2, vec![("read", cs)])]);
+            let stack = resigned_root(&m, |entries| {
+                assert!(push_duplicate(entry_mut(entries, 3), "path", &last));
+            });
+            for (path, expect) in [
+                (admitted, None),
+                (refused, Some(DenyReason::ConstraintViolation)),
+            ] {
+                let input = Input {
+                    stack: stack.clone(),
+                    ..input_for(&m, "read", args(&[("path", s(path))]))
+                };
+                both_decide(&input, expect, &format!("[{}] path={path}", minter.tag()));
+            }
+        }
+        // A value map with `mode` twice: `{"mode": "ro", "mode": "rw"}` is {"mode": "rw"}.
+        let cs = ConstraintSet::new().with("opts", Constraint::exact(mode("ro")));
+        let m = Minted::mint(minter, &[Step::new(2, vec![("cfg", cs)])]);
+        let stack = resigned_root(&m, |entries| {
+            assert!(push_duplicate(
+                entry_mut(entries, 3),
+                "mode",
+                &Value::Text("rw".into())
+            ));
+        });
+        for (value, expect) in [("rw", None), ("ro", Some(DenyReason::ConstraintViolation))] {
+            let input = Input {
+                stack: stack.clone(),
+                ..input_for(&m, "cfg", args(&[("opts", mode(value))]))
+            };
+            both_decide(&input, expect, &format!("[{}] mode={value}", minter.tag()));
+        }
+    }
 }

@@ -10,12 +10,12 @@ use ciborium::Value;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
 use tenuo_authz::chain::PreparedChain;
-use tenuo_authz::constraint::{Constraint, ConstraintSet};
+use tenuo_authz::constraint::{Constraint, ConstraintDecodeError, ConstraintSet};
 use tenuo_authz::decision::{decide, Call, Policy, TrustedIssuers};
 use tenuo_authz::pop::{sign_pop, Args};
 use tenuo_authz::wire::{
     decode_bytes, decode_payload, decode_stack, decode_token, decode_warrant, encode_base64url,
-    encode_payload, encode_stack, DecodeError,
+    encode_payload, encode_stack, DecodeError, MAX_CBOR_NESTING,
 };
 use tenuo_authz::DenyReason;
 
@@ -303,11 +303,33 @@ fn deep_nesting_is_refused() {
             .insert("read".into(), ConstraintSet::new().with("x", c));
         encode_payload(&p)
     };
+    // Constraint nesting: 32 levels of All/Any/Not, as the reference counts
+    // them, refused while decoding. The 33-deep payload is well within the raw
+    // CBOR limit, so it is this rule, not that one, that refuses it.
     assert!(
         decode_payload(&with(nested(32))).is_ok(),
         "depth 32 is the limit"
     );
-    for depth in [33, 40, 64, 100] {
+    let signed = |bytes: &[u8]| seal_bytes(bytes, ROOT);
+    assert!(tenuo::wire::decode(&signed(&with(nested(32)))).is_ok());
+    let too_deep = with(nested(33));
+    assert!(raw_depth(&value_of(&too_deep)) < MAX_CBOR_NESTING);
+    assert!(
+        matches!(
+            decode_payload(&too_deep),
+            Err(DecodeError::Constraint {
+                error: ConstraintDecodeError::DepthExceeded { max: 32, .. },
+                ..
+            })
+        ),
+        "{:?}",
+        decode_payload(&too_deep)
+    );
+    assert!(
+        tenuo::wire::decode(&signed(&too_deep)).is_err(),
+        "the reference refuses 33 too"
+    );
+    for depth in [40, 64, 100] {
         assert!(
             decode_payload(&with(nested(depth))).is_err(),
             "depth {depth}"
@@ -341,6 +363,90 @@ fn deep_nesting_is_refused() {
     eprintln!(
         "150-deep Exact value: reference decode ok = {}",
         tenuo::wire::decode(&envelope).is_ok()
+    );
+}
+
+/// Containers (arrays, maps, tags) nested in `v`, itself included, as the raw
+/// nesting check counts them.
+fn raw_depth(v: &Value) -> usize {
+    match v {
+        Value::Array(items) => 1 + items.iter().map(raw_depth).max().unwrap_or(0),
+        Value::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| raw_depth(k).max(raw_depth(v)))
+                .max()
+                .unwrap_or(0)
+        }
+        Value::Tag(_, inner) => 1 + raw_depth(inner),
+        _ => 0,
+    }
+}
+
+#[test]
+fn raw_nesting_over_128_is_refused_before_decoding() {
+    // The raw limit is 128 containers, not CONTRACTS §1's 32: a warrant whose
+    // constraints nest 32 deep already takes about 100 raw levels, and values
+    // inside constraints nest further in warrants the reference accepts.
+    assert_eq!(MAX_CBOR_NESTING, 128);
+    let base = Minted::mint(
+        Minter::Ours,
+        &[Step::new(2, vec![("read", ConstraintSet::new())])],
+    );
+    // A signed payload whose `Exact` value nests `lists` lists deep.
+    let payload = |lists: usize| {
+        let mut value = tenuo_authz::constraint::ArgValue::Null;
+        for _ in 0..lists {
+            value = tenuo_authz::constraint::ArgValue::List(vec![value]);
+        }
+        let mut p = base.leaf().payload().clone();
+        p.tools.insert(
+            "read".into(),
+            ConstraintSet::new().with("x", Constraint::Exact(value)),
+        );
+        encode_payload(&p)
+    };
+    let lists = (1..200)
+        .find(|&n| raw_depth(&value_of(&payload(n))) == MAX_CBOR_NESTING)
+        .expect("a payload exactly at the limit");
+    let at_limit = payload(lists);
+    let over = payload(lists + 1);
+    assert_eq!(raw_depth(&value_of(&over)), MAX_CBOR_NESTING + 1);
+    assert!(decode_payload(&at_limit).is_ok(), "128 levels decode");
+    assert_eq!(
+        decode_payload(&over).err(),
+        Some(DecodeError::TooDeep(MAX_CBOR_NESTING))
+    );
+    let envelope = seal_bytes(&over, ROOT);
+    assert_eq!(
+        decode_warrant(&envelope).err(),
+        Some(DecodeError::TooDeep(MAX_CBOR_NESTING))
+    );
+    assert_eq!(
+        decode_stack(&encode_stack([envelope.as_slice()])).err(),
+        Some(DecodeError::TooDeep(MAX_CBOR_NESTING))
+    );
+    // The reference accepts both (see `divergence_deeply_nested_values_are_invalid`).
+    assert!(tenuo::wire::decode(&seal_bytes(&at_limit, ROOT)).is_ok());
+    assert!(tenuo::wire::decode(&envelope).is_ok());
+
+    // Before decoding: 129 nested arrays are refused for their depth, where
+    // 128 reach the decoder, which refuses them for not being a payload map.
+    let arrays = |n: usize| {
+        let mut v = Value::Null;
+        for _ in 0..n {
+            v = Value::Array(vec![v]);
+        }
+        cbor(&v)
+    };
+    assert_eq!(
+        decode_payload(&arrays(129)).err(),
+        Some(DecodeError::TooDeep(MAX_CBOR_NESTING))
+    );
+    let shallower = decode_payload(&arrays(128)).err();
+    assert!(
+        matches!(shallower, Some(DecodeError::Field { .. })),
+        "{shallower:?}"
     );
 }
 

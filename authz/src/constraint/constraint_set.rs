@@ -193,7 +193,7 @@ impl ConstraintSet {
                 .check_attenuation(kid)
                 .map_err(|e| AttenuationError::Argument {
                     argument: name.clone(),
-                    source: Box::new(e),
+                    error: Box::new(e),
                 })?;
         }
         if !self.constraints.is_empty() {

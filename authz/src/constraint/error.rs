@@ -252,13 +252,14 @@ pub enum AttenuationError {
     #[error("child cannot enable allow_unknown")]
     AllowUnknownExpanded,
     /// A per-argument constraint failed attenuation.
-    #[error("argument `{argument}`: {source}")]
+    // The message carries `error`, so it is deliberately not a `source`: a
+    // reporter that walks sources would print it twice.
+    #[error("argument `{argument}`: {error}")]
     Argument {
         /// Argument name.
         argument: String,
         /// Underlying failure.
-        #[source]
-        source: Box<AttenuationError>,
+        error: Box<AttenuationError>,
     },
 }
 

@@ -83,21 +83,23 @@ pub enum DecodeError {
         /// What is wrong with it.
         problem: FieldProblem,
     },
+    // `Key` and `Constraint` show their `error` in the message, so it is not a
+    // `source` too: a reporter that walks sources would print it twice.
     /// A key or signature inside the payload is unusable.
-    #[error("payload field {key}: {source}")]
+    #[error("payload field {key}: {error}")]
     Key {
         /// Which field.
         key: &'static str,
         /// Why.
-        source: crate::crypto::KeyError,
+        error: crate::crypto::KeyError,
     },
     /// A constraint could not be decoded.
-    #[error("tool {tool}: {source}")]
+    #[error("tool {tool}: {error}")]
     Constraint {
         /// The tool (or `constraint_bounds`).
         tool: String,
         /// Why.
-        source: crate::constraint::ConstraintDecodeError,
+        error: crate::constraint::ConstraintDecodeError,
     },
     /// A structural rule of the v1 format is broken (limits, type consistency).
     #[error("invalid warrant structure: {0}")]

@@ -125,9 +125,9 @@ pub fn decode_payload(bytes: &[u8]) -> Result<Payload, DecodeError> {
         .transpose()?;
     let constraint_bounds = optional(14)
         .map(|v| {
-            ConstraintSet::from_cbor(v, 0).map_err(|source| DecodeError::Constraint {
+            ConstraintSet::from_cbor(v, 0).map_err(|error| DecodeError::Constraint {
                 tool: "constraint_bounds".into(),
-                source,
+                error,
             })
         })
         .transpose()?;
@@ -203,12 +203,12 @@ fn decode_key(value: &Value, key: &'static str) -> Result<PublicKey, DecodeError
     let bytes = byte_list(bytes).ok_or(wrong)?;
     let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| DecodeError::Key {
         key,
-        source: KeyError::InvalidLength {
+        error: KeyError::InvalidLength {
             expected: 32,
             actual: bytes.len(),
         },
     })?;
-    recent_keys::parse(&bytes).map_err(|source| DecodeError::Key { key, source })
+    recent_keys::parse(&bytes).map_err(|error| DecodeError::Key { key, error })
 }
 
 fn decode_tools(value: &Value) -> Result<BTreeMap<String, ConstraintSet>, DecodeError> {
@@ -216,9 +216,9 @@ fn decode_tools(value: &Value) -> Result<BTreeMap<String, ConstraintSet>, Decode
     let mut tools = BTreeMap::new();
     for (name, set) in entries {
         let name = text(name).ok_or(field(3, FieldProblem::WrongType))?;
-        let set = ConstraintSet::from_cbor(set, 0).map_err(|source| DecodeError::Constraint {
+        let set = ConstraintSet::from_cbor(set, 0).map_err(|error| DecodeError::Constraint {
             tool: name.to_owned(),
-            source,
+            error,
         })?;
         // Compatibility: the reference keeps the last of duplicate tool names; a
         // signed payload with duplicates is refused here instead (fail closed).

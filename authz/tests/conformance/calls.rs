@@ -715,6 +715,44 @@ pub(crate) fn trust_cases(out: &mut Vec<Case>) {
     }
 }
 
+/// No warrant presented at all. The reference has no reason for it: it refuses
+/// the empty chain as a failed chain verification, which maps to chain_invalid;
+/// both deny, and ours says `missing_warrant` whatever else is wrong with the call.
+pub(crate) fn absent_warrant_cases(out: &mut Vec<Case>) {
+    let cs = ConstraintSet::new().with("path", Constraint::pattern("/data/*").unwrap());
+    for minter in Minter::BOTH {
+        let m = Minted::mint(minter, &[Step::new(2, vec![("read", cs.clone())])]);
+        let base = Case::call(
+            "missing_warrant",
+            "",
+            &m,
+            "read",
+            args(&[("path", s("/data/x"))]),
+        );
+        let rows: Vec<(&str, Case)> = vec![
+            ("with a valid PoP for the withheld warrant", base.clone()),
+            ("and no PoP", base.clone().pop(None)),
+            (
+                "and a tool nothing grants",
+                Case::call("missing_warrant", "", &m, "write", args(&[])),
+            ),
+            ("and no trusted issuer", base.clone().trusted(&[])),
+            (
+                "and arguments out of bounds",
+                base.clone().with_args(args(&[("path", s("/etc/passwd"))])),
+            ),
+        ];
+        for (what, c) in rows {
+            let mut c = c
+                .without_warrant()
+                .deny(R::MissingWarrant)
+                .ref_reason(RefReason::Is(R::ChainInvalid));
+            c.what = format!("[{}] no warrant, {what}", minter.tag());
+            out.push(c);
+        }
+    }
+}
+
 /// Constraint types we do not evaluate: deny as unsupported, where the reference denies too.
 pub(crate) fn unsupported_cases(out: &mut Vec<Case>) {
     let unknown = Constraint::Unknown {
@@ -764,12 +802,18 @@ pub(crate) fn unsupported_cases(out: &mut Vec<Case>) {
         (&m, "shlex", args(&[("cmd", s("ls; rm -rf /"))])),
     ] {
         let what = format!("{tool} with {a:?}");
-        // The reference reports CEL as a missing feature, unknown types and
-        // refused commands as constraint violations.
+        // The reference as we build it (without its `cel` feature) refuses CEL
+        // as a missing feature, which is `unsupported` too; it reports unknown
+        // types and refused commands as constraint violations.
+        let ref_reason = if tool == "cel" {
+            RefReason::Same
+        } else {
+            RefReason::Any
+        };
         out.push(
             Case::call("unsupported", what, m, tool, a)
                 .deny(R::Unsupported)
-                .ref_reason(RefReason::Any),
+                .ref_reason(ref_reason),
         );
     }
 }

@@ -508,42 +508,75 @@ impl Deciders {
             Ok(c) => c,
             Err(e) => return Err((DenyReason::InvalidWarrant, e.clone())),
         };
-        let mut authorizer = tenuo::Authorizer::new();
-        for &seed in &input.trusted {
-            authorizer.add_trusted_root(rk(seed).public_key());
-        }
-        if !input.revoked.is_empty() {
-            let srl = self
-                .srl
-                .entry(input.revoked.clone())
-                .or_insert_with(|| {
-                    tenuo::SignedRevocationList::builder()
-                        .revoke_all(input.revoked.iter().map(|id| id.to_string()))
-                        .build(&rk(SRL_SIGNER))
-                        .expect("SRL builds")
-                })
-                .clone();
-            authorizer
-                .set_revocation_list(srl, &rk(SRL_SIGNER).public_key())
-                .expect("SRL installs");
-        }
-        let args = ref_args(&input.args);
-        let pop = input
-            .pop
-            .map(|b| tenuo::Signature::from_bytes(&b).expect("64 bytes"));
-        authorizer
-            .check_chain_with_pop_args_as_of(
-                chain,
-                &input.tool,
-                &args,
-                &args,
-                pop.as_ref(),
-                &[],
-                input.now,
-            )
-            .map(|_| ())
-            .map_err(|e| (ref_reason(&e), e.to_string()))
+        reference_check(&mut self.srl, chain, input)
     }
+
+    /// Our decision when no warrant is presented at all: [`authorize`] on an
+    /// empty chain (what `Authorizer::authorize` does for an absent or blank token).
+    pub(crate) fn ours_without_warrant(input: &Input) -> Outcome {
+        let trusted = TrustedIssuers::new(input.trusted.iter().map(|&s| pk(s)));
+        let revoked: HashSet<WarrantId> = input.revoked.iter().copied().collect();
+        let pop = input.pop.map(|b| Signature::from_bytes(&b));
+        let call = Call {
+            tool: &input.tool,
+            args: &input.args,
+            pop: pop.as_ref(),
+            now: input.now,
+        };
+        authorize(&[], &trusted, &revoked, &Policy::default(), &call)
+            .map(|_| ())
+            .map_err(|d| (d.reason(), d.to_string()))
+    }
+
+    /// The reference's decision when no warrant is presented: the same check on
+    /// an empty chain. It has no "missing warrant" error: it refuses an empty
+    /// chain as a failed chain verification (`ChainVerificationFailed`).
+    pub(crate) fn theirs_without_warrant(&mut self, input: &Input) -> Outcome {
+        reference_check(&mut self.srl, &[], input)
+    }
+}
+
+/// `Authorizer::check_chain_with_pop_args_as_of` on `chain`, with the trusted
+/// roots and, when ids are revoked, a signed revocation list (cached in `srl`).
+fn reference_check(
+    srl: &mut HashMap<Vec<WarrantId>, tenuo::SignedRevocationList>,
+    chain: &[tenuo::Warrant],
+    input: &Input,
+) -> Outcome {
+    let mut authorizer = tenuo::Authorizer::new();
+    for &seed in &input.trusted {
+        authorizer.add_trusted_root(rk(seed).public_key());
+    }
+    if !input.revoked.is_empty() {
+        let srl = srl
+            .entry(input.revoked.clone())
+            .or_insert_with(|| {
+                tenuo::SignedRevocationList::builder()
+                    .revoke_all(input.revoked.iter().map(|id| id.to_string()))
+                    .build(&rk(SRL_SIGNER))
+                    .expect("SRL builds")
+            })
+            .clone();
+        authorizer
+            .set_revocation_list(srl, &rk(SRL_SIGNER).public_key())
+            .expect("SRL installs");
+    }
+    let args = ref_args(&input.args);
+    let pop = input
+        .pop
+        .map(|b| tenuo::Signature::from_bytes(&b).expect("64 bytes"));
+    authorizer
+        .check_chain_with_pop_args_as_of(
+            chain,
+            &input.tool,
+            &args,
+            &args,
+            pop.as_ref(),
+            &[],
+            input.now,
+        )
+        .map(|_| ())
+        .map_err(|e| (ref_reason(&e), e.to_string()))
 }
 
 /// A random-ish but deterministic generator (SplitMix64), for fixed-seed loops.

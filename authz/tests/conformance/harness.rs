@@ -6,7 +6,8 @@ use tenuo_authz::pop::Args;
 use tenuo_authz::warrant::WarrantId;
 use tenuo_authz::DenyReason;
 
-use crate::common::{Deciders, Input, Minted, ROOT};
+use crate::common::{Deciders, Input, Minted, Minter, ROOT};
+use crate::coverage::Coverage;
 
 /// What the reference's reason must be, beyond agreeing on allow/deny.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +33,10 @@ pub(crate) struct Case {
     pub(crate) expect: Option<DenyReason>,
     /// How the reference's reason is checked.
     pub(crate) ref_reason: RefReason,
+    /// Who minted the leaf and signs the PoP: the direction the case tests.
+    pub(crate) minter: Minter,
+    /// The warrant is withheld: both decide a call that presents none.
+    pub(crate) withheld: bool,
 }
 
 impl Case {
@@ -60,6 +65,8 @@ impl Case {
             },
             expect: None,
             ref_reason: RefReason::Same,
+            minter: m.minter,
+            withheld: false,
         }
     }
 
@@ -106,6 +113,12 @@ impl Case {
         self
     }
 
+    /// Present no warrant at all (the rest of the call unchanged).
+    pub(crate) fn without_warrant(mut self) -> Self {
+        self.withheld = true;
+        self
+    }
+
     /// Check the reference's reason this way.
     pub(crate) fn ref_reason(mut self, r: RefReason) -> Self {
         self.ref_reason = r;
@@ -123,11 +136,17 @@ struct Tally {
 /// Decides one case with both implementations; `Some(report)` when it fails.
 /// On `sample` cases our uncached path is compared with the cached one too.
 fn check(deciders: &mut Deciders, case: &Case, sample: bool) -> (bool, Option<String>) {
-    let ours = deciders.ours(&case.input);
-    let theirs = deciders.theirs(&case.input);
+    let (ours, theirs) = if case.withheld {
+        (
+            Deciders::ours_without_warrant(&case.input),
+            deciders.theirs_without_warrant(&case.input),
+        )
+    } else {
+        (deciders.ours(&case.input), deciders.theirs(&case.input))
+    };
     let ours_reason = ours.as_ref().err().map(|e| e.0);
     let mut problems = Vec::new();
-    if sample && Deciders::ours_uncached(&case.input) != ours {
+    if sample && !case.withheld && Deciders::ours_uncached(&case.input) != ours {
         problems.push("authorize (uncached) and decide (prepared chain) differ");
     }
     if ours.is_ok() != theirs.is_ok() {
@@ -163,7 +182,9 @@ fn check(deciders: &mut Deciders, case: &Case, sample: bool) -> (bool, Option<St
 
 /// Decides every case with both implementations (on two threads: signature
 /// verification dominates, and is slow in debug builds); panics listing every
-/// disagreement; prints a per-category summary; returns the number of cases.
+/// disagreement; prints a per-category summary and a coverage line, and panics
+/// unless the cases cover what [`Coverage::assert_complete`] asks; returns the
+/// number of cases.
 pub(crate) fn run(cases: &[Case]) -> usize {
     if let Some(dir) = std::env::var_os("TENUO_FUZZ_SEEDS_DIR") {
         dump_fuzz_inputs(cases, std::path::Path::new(&dir));
@@ -199,7 +220,9 @@ pub(crate) fn run(cases: &[Case]) -> usize {
     });
     let mut tally: BTreeMap<&str, Tally> = BTreeMap::new();
     let mut failures = Vec::new();
+    let mut coverage = Coverage::default();
     for (case, allowed, report) in results {
+        coverage.record(case, allowed);
         let t = tally.entry(case.category).or_default();
         t.cases += 1;
         if allowed {
@@ -227,6 +250,8 @@ pub(crate) fn run(cases: &[Case]) -> usize {
         cases.len(),
         failures.join("\n")
     );
+    eprintln!("{}", coverage.summary());
+    coverage.assert_complete();
     cases.len()
 }
 
@@ -238,7 +263,9 @@ fn dump_fuzz_inputs(cases: &[Case], dir: &std::path::Path) {
     std::fs::create_dir_all(dir).expect("seed directory");
     for (i, case) in cases.iter().enumerate() {
         let input = &case.input;
-        if !input.revoked.is_empty() {
+        // The fuzz input always presents its stack bytes: a withheld warrant
+        // has no encoding there.
+        if !input.revoked.is_empty() || case.withheld {
             continue;
         }
         let args = ciborium::Value::Map(

@@ -11,23 +11,29 @@ use tenuo_authz::pop::Args;
 use tenuo_authz::wire::decode_token;
 use tenuo_authz::Warrant;
 
-/// Reads stdin (bounded), for a token.
-pub(crate) fn read_stdin() -> Result<String> {
-    let mut text = String::new();
+/// Most bytes read from stdin: far beyond the largest token (a 256 KiB stack in
+/// base64 or PEM), so a longer input is refused by the decoder, not cut here.
+const MAX_STDIN_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Reads stdin (bounded), for a token. Only an I/O failure is an error.
+pub(crate) fn read_stdin_bytes() -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
     std::io::stdin()
-        .take(4 * 1024 * 1024)
-        .read_to_string(&mut text)
+        .take(MAX_STDIN_BYTES)
+        .read_to_end(&mut bytes)
         .context("reading the token from stdin")?;
-    Ok(text)
+    Ok(bytes)
 }
 
-/// Reads a warrant or stack (base64url or PEM) from stdin, root first.
+/// Reads a warrant or stack (base64url or PEM) from stdin, root first, for the
+/// commands that take a chain as input: any problem with it is an input error.
 pub(crate) fn read_chain() -> Result<Vec<Warrant>> {
-    let text = read_stdin()?;
+    let bytes = read_stdin_bytes()?;
+    let text = std::str::from_utf8(&bytes).context("the token on stdin is not UTF-8 text")?;
     if text.trim().is_empty() {
         bail!("no token on stdin");
     }
-    Ok(decode_token(&text).context("decoding the token")?.1)
+    Ok(decode_token(text).context("decoding the token")?.1)
 }
 
 /// A key given inline (hex or PEM) or as the path of a file holding one.

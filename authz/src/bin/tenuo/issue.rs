@@ -8,7 +8,7 @@ use tenuo_authz::constraint::ConstraintSet;
 use tenuo_authz::crypto::SigningKey;
 use tenuo_authz::mint::{encode_chain, Attenuate, Issue};
 use tenuo_authz::pop;
-use tenuo_authz::wire::{encode_base64url, encode_pem_chain};
+use tenuo_authz::wire::{encode_base64url, encode_pem_chain, encode_pem_warrant};
 
 use crate::input::{
     call_args, constraint_spec, duration_secs, now, public_key, read_chain, signing_key,
@@ -262,12 +262,13 @@ pub(crate) fn sign_pop(args: SignPopArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Prints a lone warrant as an envelope and a longer chain as a stack, in
+/// base64url or in the PEM armor of each (CONTRACTS §1).
 fn print_chain(chain: &[tenuo_authz::Warrant], pem: bool) {
-    if pem {
-        print!("{}", encode_pem_chain(chain));
-    } else if let [single] = chain {
-        println!("{}", single.to_base64url());
-    } else {
-        println!("{}", encode_base64url(&encode_chain(chain)));
+    match (chain, pem) {
+        ([single], true) => print!("{}", encode_pem_warrant(single)),
+        ([single], false) => println!("{}", single.to_base64url()),
+        (_, true) => print!("{}", encode_pem_chain(chain)),
+        (_, false) => println!("{}", encode_base64url(&encode_chain(chain))),
     }
 }

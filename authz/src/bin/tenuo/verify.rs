@@ -1,19 +1,27 @@
 //! `tenuo verify`: verify a chain against trusted issuers and, given a tool,
 //! decide that call exactly as the authorizer would.
+//!
+//! Exit status: 0 allow, 1 deny, 2 usage or input error. The line between the
+//! last two: what frames the question (`--issuer`, `--arg`, `--args-json`,
+//! `--at`, the flags themselves) is the operator's input, and a value that does
+//! not parse is an input error. What is judged (the token on stdin and the
+//! `--pop`) is presented by the caller being decided, so, as in the server, an
+//! absent or malformed one is a deny with its CONTRACTS §2 reason: empty stdin
+//! `missing_warrant`, an undecodable token `invalid_warrant`, a PoP that is not
+//! a signature `invalid_pop`. Only a stdin that cannot be read is an input error.
 
 use std::process::ExitCode;
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use clap::Args;
 use serde_json::json;
 use tenuo_authz::chain::PreparedChain;
-use tenuo_authz::crypto::Signature;
-use tenuo_authz::decision::{check_chain_at, decide, Call, Policy, TrustedIssuers};
-use tenuo_authz::Denial;
+use tenuo_authz::decision::{check_chain_at, decide, Authorized, Call, Policy, TrustedIssuers};
+use tenuo_authz::pop::Args as CallArgs;
+use tenuo_authz::wire::{decode_token, DecodeError};
+use tenuo_authz::{parse_pop, Denial};
 
-use tenuo_authz::wire::decode_token;
-
-use crate::input::{call_args, now, public_key, read_stdin};
+use crate::input::{call_args, now, public_key, read_stdin_bytes};
 
 /// Options of `tenuo verify`.
 #[derive(Debug, Args)]
@@ -25,13 +33,13 @@ pub(crate) struct VerifyArgs {
     #[arg(long)]
     tool: Option<String>,
     /// A call argument KEY=VALUE (VALUE typed if it parses as JSON); repeatable.
-    #[arg(long = "arg")]
+    #[arg(long = "arg", requires = "tool")]
     args: Vec<String>,
     /// All call arguments as one JSON object.
-    #[arg(long)]
+    #[arg(long, requires = "tool")]
     args_json: Option<String>,
     /// The holder's PoP signature (base64url, base64 or hex).
-    #[arg(long)]
+    #[arg(long, requires = "tool")]
     pop: Option<String>,
     /// Decide at this Unix time instead of now.
     #[arg(long)]
@@ -39,6 +47,13 @@ pub(crate) struct VerifyArgs {
     /// Print one JSON object: {"decision", "reason", "detail"}.
     #[arg(long)]
     json: bool,
+}
+
+/// The call to authorize, when `--tool` is given.
+struct Question<'a> {
+    tool: &'a str,
+    args: &'a CallArgs,
+    pop: Option<&'a str>,
 }
 
 pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
@@ -49,69 +64,75 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
             .collect::<Result<Vec<_>>>()?,
     );
     let call_arguments = call_args(&args.args, args.args_json.as_deref())?;
-    let pop = args
-        .pop
-        .as_deref()
-        .map(Signature::parse)
-        .transpose()
-        .map_err(|e| anyhow!("--pop: {e}"))?;
     let now = now(args.at);
-    let text = read_stdin()?;
-    let outcome = if text.trim().is_empty() {
-        Err(Denial::MissingWarrant)
-    } else {
-        match decode_token(&text) {
-            Err(decode) => Err(Denial::InvalidWarrant(decode)),
-            Ok((_, chain)) => {
-                let prepared = PreparedChain::new(chain).ok_or_else(|| anyhow!("empty chain"))?;
-                let policy = Policy::default();
-                match &args.tool {
-                    None => check_chain_at(&prepared, &trusted, &(), &policy, now).map(|()| None),
-                    Some(tool) => {
-                        let call = Call {
-                            tool,
-                            args: &call_arguments,
-                            pop: pop.as_ref(),
-                            now,
-                        };
-                        decide(&prepared, &trusted, &(), &policy, &call).map(Some)
-                    }
-                }
-            }
-        }
-    };
-    let (allowed, reason, detail) = match &outcome {
-        Ok(Some(ok)) => (
-            true,
-            None,
-            format!(
-                "{} allowed by {} (depth {}, {} s left)",
-                ok.tool, ok.warrant_id, ok.depth, ok.ttl_remaining_secs
-            ),
-        ),
-        Ok(None) => (true, None, "chain verified".to_owned()),
-        Err(denial) => (false, Some(denial.reason().as_str()), denial.to_string()),
-    };
-    if args.json {
-        println!(
-            "{}",
-            json!({ "decision": if allowed { "allow" } else { "deny" }, "reason": reason, "detail": detail })
-        );
-    } else if allowed {
-        println!("allow: {detail}");
-    } else {
-        println!(
-            "deny: {}",
-            outcome
-                .as_ref()
-                .err()
-                .map(Denial::debug_header)
-                .unwrap_or_default()
-        );
-    }
-    Ok(if allowed {
+    let token = read_stdin_bytes()?;
+    let question = args.tool.as_deref().map(|tool| Question {
+        tool,
+        args: &call_arguments,
+        pop: args.pop.as_deref(),
+    });
+    let outcome = judge(&token, &trusted, question, now);
+    report(&outcome, args.json);
+    Ok(if outcome.is_ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Decides the token: the chain alone, or the call when there is one. Every
+/// failure here is a denial (see the module doc).
+fn judge(
+    token: &[u8],
+    trusted: &TrustedIssuers,
+    question: Option<Question<'_>>,
+    now: i64,
+) -> Result<Option<Authorized>, Denial> {
+    let text = std::str::from_utf8(token).map_err(|_| DecodeError::Text("not UTF-8"))?;
+    if text.trim().is_empty() {
+        return Err(Denial::MissingWarrant);
+    }
+    let (_, chain) = decode_token(text)?;
+    // A decoded token always holds a warrant; an empty chain would be no warrant.
+    let prepared = PreparedChain::new(chain).ok_or(Denial::MissingWarrant)?;
+    let policy = Policy::default();
+    let Some(question) = question else {
+        return check_chain_at(&prepared, trusted, &(), &policy, now).map(|()| None);
+    };
+    // The server's order: the token decodes, then the PoP must parse.
+    let pop = parse_pop(question.pop)?;
+    let call = Call {
+        tool: question.tool,
+        args: question.args,
+        pop: pop.as_ref(),
+        now,
+    };
+    decide(&prepared, trusted, &(), &policy, &call).map(Some)
+}
+
+/// Prints the outcome: one line of text, or the JSON object of CONTRACTS §6.
+fn report(outcome: &Result<Option<Authorized>, Denial>, as_json: bool) {
+    let detail = match outcome {
+        Ok(Some(ok)) => format!(
+            "{} allowed by {} (depth {}, {} s left)",
+            ok.tool, ok.warrant_id, ok.depth, ok.ttl_remaining_secs
+        ),
+        Ok(None) => "chain verified".to_owned(),
+        Err(denial) => denial.to_string(),
+    };
+    if as_json {
+        let (decision, reason) = match outcome {
+            Ok(_) => ("allow", None),
+            Err(denial) => ("deny", Some(denial.reason().as_str())),
+        };
+        println!(
+            "{}",
+            json!({ "decision": decision, "reason": reason, "detail": detail })
+        );
+    } else {
+        match outcome {
+            Ok(_) => println!("allow: {detail}"),
+            Err(denial) => println!("deny: {}", denial.debug_header()),
+        }
+    }
 }
