@@ -5,17 +5,25 @@
 //! Values files may start with comment directives:
 //! - `# expect: <check>`: the render must fail that check and no other
 //!   (every file under `tests/bad/` has one);
-//! - `# profile: defaults`: also run the checks of default values.
+//! - `# profile: defaults`: also run the checks of default values;
+//! - `# set: PATH=VALUE`: applied on top of the file as `helm --set` would be
+//!   (read by `render.py`);
+//! - `# checksum-differs-from: <file>`: this file differs from that one (same
+//!   directory) only in `config.gateway`, so its pods' `checksum/config` must
+//!   differ from that render's (the `checksum-rolls` check).
 
 mod availability;
 mod checks;
+mod figures;
+mod gateway;
 mod objects;
 mod render;
+mod rollout;
 mod security;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -49,7 +57,13 @@ pub(crate) fn run() -> Result<()> {
             subchart: Some(CHART),
             release: "agent",
             namespace: "agents",
-            values: values_files(&root, &[&format!("{AGENT_EXAMPLE}/ci")])?,
+            values: values_files(
+                &root,
+                &[
+                    &format!("{AGENT_EXAMPLE}/ci"),
+                    &format!("{AGENT_EXAMPLE}/bad"),
+                ],
+            )?,
         },
     ];
 
@@ -61,7 +75,38 @@ pub(crate) fn run() -> Result<()> {
             rows.push(evaluate(&root, r)?);
         }
     }
+    compare_pairs(&mut rows)?;
     report(&rows)
+}
+
+/// The `checksum-rolls` check, on every file naming the render it differs
+/// from; at least one pair must exist, or the check would never run.
+fn compare_pairs(rows: &mut [Row]) -> Result<()> {
+    let sums: BTreeMap<PathBuf, BTreeMap<String, String>> = rows
+        .iter()
+        .map(|r| (r.file.clone(), r.checksums.clone()))
+        .collect();
+    let mut pairs = 0;
+    for row in rows.iter_mut() {
+        let Some(before) = &row.differs_from else {
+            continue;
+        };
+        let Some(before_sums) = sums.get(before) else {
+            bail!(
+                "{}: checksum-differs-from names {}, which is not in the matrix",
+                row.file.display(),
+                before.display()
+            );
+        };
+        pairs += 1;
+        for v in rollout::compare(before_sums, &row.checksums) {
+            fail(row, v.check, format!("{}: {}", v.object, v.message));
+        }
+    }
+    if pairs == 0 {
+        bail!("no values file has `# checksum-differs-from:`, so checksum-rolls never ran");
+    }
+    Ok(())
 }
 
 fn values_files(root: &Path, dirs: &[&str]) -> Result<Vec<PathBuf>> {
@@ -84,6 +129,10 @@ struct Row {
     expect: Option<String>,
     failed: BTreeSet<&'static str>,
     details: Vec<String>,
+    /// `checksum/config` by Deployment name, for `checksum-differs-from`.
+    checksums: BTreeMap<String, String>,
+    /// The render this one differs from only in `config.gateway`.
+    differs_from: Option<PathBuf>,
 }
 
 impl Row {
@@ -113,6 +162,11 @@ fn evaluate(root: &Path, r: &Rendered) -> Result<Row> {
         expect: directive("expect:"),
         failed: BTreeSet::new(),
         details: Vec::new(),
+        checksums: BTreeMap::new(),
+        differs_from: directive("checksum-differs-from:").map(|f| {
+            let dir = r.values.parent().unwrap_or(Path::new(""));
+            dir.join(f)
+        }),
     };
     let error = || r.error.clone().unwrap_or_default();
     match r.stage {
@@ -133,6 +187,7 @@ fn evaluate(root: &Path, r: &Rendered) -> Result<Row> {
     if row.failed.contains("typed") {
         return Ok(row); // the property checks would see an incomplete set
     }
+    row.checksums = rollout::checksums(&checks::pods(&typed));
     let defaults = directive("profile:").as_deref() == Some("defaults");
     for v in checks::run_all(&typed, defaults) {
         fail(&mut row, v.check, format!("{}: {}", v.object, v.message));

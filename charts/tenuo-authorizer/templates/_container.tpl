@@ -48,6 +48,10 @@ so can an agent's pod (sidecar mode), given this chart's context:
       value: {{ .capacity | default 100000 | int | quote }}
     {{- end }}
     {{- end }}
+    {{- if $c.strictSignatures }}
+    - name: TENUO_STRICT_SIGNATURES
+      value: "true"
+    {{- end }}
     {{- with $c.extraEnv }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -58,10 +62,15 @@ so can an agent's pod (sidecar mode), given this chart's context:
     - name: metrics
       containerPort: {{ .Values.ports.metrics }}
       protocol: TCP
+  {{- /* A probe set to null is left out, not rendered as `null` (not a Probe); `cargo xtask chart` flags its absence. */}}
+  {{- with .Values.livenessProbe }}
   livenessProbe:
-    {{- toYaml .Values.livenessProbe | nindent 4 }}
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.readinessProbe }}
   readinessProbe:
-    {{- toYaml .Values.readinessProbe | nindent 4 }}
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   resources:
     {{- include "tenuo-authorizer.resources" . | nindent 4 }}
   securityContext:

@@ -31,6 +31,18 @@ app.kubernetes.io/part-of: tenuo
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
+{{/*
+Pod template labels: the chart's, plus `app: <chart name>`, the label the guide
+finds the authorizer by (`kubectl logs -l app=tenuo-authorizer`, its PodMonitor).
+Not in the Deployment's selector: a selector is immutable, so adding a label
+there would make `helm upgrade` from an older release fail. podLabels add
+labels but never replace these: the guide's commands and the selector rely on them.
+*/}}
+{{- define "tenuo-authorizer.podLabels" -}}
+{{- $own := merge (dict "app" (include "tenuo-authorizer.name" .)) (include "tenuo-authorizer.labels" . | fromYaml) }}
+{{- toYaml (merge $own (.Values.podLabels | default dict)) }}
+{{- end }}
+
 {{- define "tenuo-authorizer.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "tenuo-authorizer.fullname" .) .Values.serviceAccount.name }}
@@ -52,8 +64,9 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/*
-Fails the render when the authorizer could not start: it refuses to run without
-a trusted issuer, and two trust sources would be ambiguous.
+Fails the render when the values cannot work: the authorizer refuses to run
+without a trusted issuer, two trust sources would be ambiguous, and a sidecar
+PodMonitor left on the chart's own selector would match no pod.
 */}}
 {{- define "tenuo-authorizer.validate" -}}
 {{- $c := .Values.config }}
@@ -62,6 +75,10 @@ a trusted issuer, and two trust sources would be ambiguous.
 {{- end }}
 {{- if and $c.trustedRoots $c.existingSecret }}
 {{- fail "config.trustedRoots and config.existingSecret are exclusive: pick the env list or the reloadable Secret file" }}
+{{- end }}
+{{- $pm := .Values.metrics.podMonitor }}
+{{- if and (eq .Values.mode "sidecar") $pm.enabled (not $pm.selector) }}
+{{- fail "metrics.podMonitor.selector is empty in sidecar mode: the chart runs no pod of its own, so the default selector would scrape nothing; set it to your agent pods' labels (e.g. {app.kubernetes.io/name: my-agent})" }}
 {{- end }}
 {{- end }}
 

@@ -1,5 +1,5 @@
 //! Availability and wiring checks: Services, replicas, disruption budgets,
-//! spreading, network policy, autoscaling and monitors.
+//! spreading, network policy, autoscaling, monitors and the guide's label.
 
 use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -44,6 +44,7 @@ pub(crate) fn check(objects: &[Typed], pods: &[Pod<'_>], out: &mut Vec<Violation
         }
     }
     for pod in pods.iter().filter(|p| p.gateway) {
+        app_label(pod, out);
         let isolated = objects.iter().any(|t| match &t.object {
             Object::NetworkPolicy(np) => np.spec.as_ref().is_some_and(|s| {
                 let types = s.policy_types.as_deref().unwrap_or_default();
@@ -74,6 +75,17 @@ pub(crate) fn check(objects: &[Typed], pods: &[Pod<'_>], out: &mut Vec<Violation
         }
         pdb(objects, pod, min, out);
         spread(pod, out);
+    }
+}
+
+/// The guide finds the authorizer by `app=tenuo-authorizer` (`kubectl logs
+/// -l`, its PodMonitor): the chart's name, as in `app.kubernetes.io/name`.
+fn app_label(pod: &Pod<'_>, out: &mut Vec<Violation>) {
+    let name = pod.labels.get("app.kubernetes.io/name");
+    let app = pod.labels.get("app");
+    if app.is_none() || app != name {
+        let msg = format!("label app is {app:?}, not the chart's name {name:?}");
+        out.push(violation("app-label", pod.id, msg));
     }
 }
 

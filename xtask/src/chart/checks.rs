@@ -2,7 +2,8 @@
 //!
 //! Each check has an id; a values file under `tests/bad/` names the id it must
 //! fail, so every check is shown able to fail (the few that values cannot
-//! break are shown by the unit tests in `tests.rs`).
+//! break are shown by the unit tests in `tests.rs`). One check compares two
+//! renders rather than looking at one: `checksum-rolls`, in `rollout.rs`.
 
 use std::collections::BTreeMap;
 
@@ -10,20 +11,31 @@ use k8s_openapi::api::core::v1::{Container, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 use super::objects::{Object, Typed};
-use super::{availability, security};
+use super::{availability, figures, gateway, security};
 
-/// Every check: its id, then what it asserts.
+/// Every check: its id, then what it asserts. Each id is one property, so a
+/// bad values file (or unit test) per id shows each property able to fail.
 pub(crate) const CHECKS: &[(&str, &str)] = &[
     ("schema", "values validate against values.schema.json"),
     ("render", "Helm renders the templates (the chart's own `fail` guards pass)"),
     ("lint", "helm lint --strict finds no warning or error"),
     ("typed", "every object parses into its Kubernetes API type, no field dropped"),
-    ("container-security", "every container: non-root, read-only root filesystem, no privilege escalation, not privileged, all capabilities dropped and none added"),
+    ("run-as-non-root", "every container: runAsNonRoot true (its own or the pod's)"),
+    ("uid-not-zero", "every container: runAsUser not 0 (its own or the pod's)"),
+    ("read-only-root", "every container: readOnlyRootFilesystem true"),
+    ("no-privilege-escalation", "every container: allowPrivilegeEscalation false"),
+    ("not-privileged", "every container: privileged not true"),
+    ("drop-all-capabilities", "every container drops capability ALL"),
+    ("no-added-capabilities", "every container adds no capability"),
     ("seccomp", "pod seccompProfile RuntimeDefault or Localhost, no container overriding it"),
     ("sa-token", "pods and ServiceAccounts automount no service account token"),
-    ("probes", "liveness and readiness probes; the authorizer's GET /health and /ready on port http"),
+    ("liveness-probe", "every long-running container has a liveness probe; the authorizer's is GET /health on port http"),
+    ("readiness-probe", "every long-running container has a readiness probe; the authorizer's is GET /ready on port http"),
     ("resources", "every container requests cpu and memory and limits memory"),
     ("checksum", "pods running the authorizer carry a checksum/config annotation"),
+    ("checksum-rolls", "a render differing only in config.gateway gives the pods another checksum/config"),
+    ("gateway-config", "every gateway ConfigMap parses and compiles with the authorizer's own parser"),
+    ("app-label", "gateway pods carry the guide's label app=<chart name> (kubectl logs -l, PodMonitor)"),
     ("service-ports", "Services name ports http and metrics and target ports their pods declare"),
     ("replicas", "a gateway runs two replicas or more (replicas or HPA floor)"),
     ("pdb", "a gateway has a PodDisruptionBudget selecting it that still allows a disruption"),
@@ -32,10 +44,18 @@ pub(crate) const CHECKS: &[(&str, &str)] = &[
     ("hpa", "an HPA targets a Deployment that leaves replicas to it, with metrics and min <= max"),
     ("monitors", "ServiceMonitor and PodMonitor scrape port metrics at /metrics"),
     ("defaults", "default values render no monitor and no debug mode"),
+    ("resource-figures", "default values: a sidecar gets the guide's requests 10m/32Mi and limits 100m/64Mi exactly, a gateway at least those"),
 ];
 
-/// The checks that no values file can break; `tests.rs` shows them failing.
-pub(crate) const UNIT_TESTED: &[&str] = &["checksum", "service-ports", "monitors"];
+/// The checks that no values file can break; `tests.rs` shows each failing
+/// (its test `every_unit_tested_check_fails_on_its_case` holds one case per id).
+pub(crate) const UNIT_TESTED: &[&str] = &[
+    "checksum",
+    "checksum-rolls",
+    "app-label",
+    "service-ports",
+    "monitors",
+];
 
 /// One broken property.
 #[derive(Debug)]
@@ -130,8 +150,10 @@ pub(crate) fn run_all(objects: &[Typed], defaults: bool) -> Vec<Violation> {
     let mut out = Vec::new();
     security::check(objects, &pods, &mut out);
     availability::check(objects, &pods, &mut out);
+    gateway::check(objects, &mut out);
     if defaults {
         availability::check_defaults(objects, &pods, &mut out);
+        figures::check_defaults(&pods, &mut out);
     }
     out
 }

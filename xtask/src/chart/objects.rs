@@ -27,7 +27,8 @@ pub(crate) enum Object {
     Pdb(PodDisruptionBudget),
     NetworkPolicy(NetworkPolicy),
     Monitor(Monitor),
-    /// Parsed and valid, but no check looks inside (ConfigMap, Secret).
+    ConfigMap(ConfigMap),
+    /// Parsed and valid, but no check looks inside (Secret).
     Other,
 }
 
@@ -82,7 +83,7 @@ pub(crate) fn parse(raw: &RawObject) -> Result<Typed, String> {
         ("apps/v1", "Deployment") => Object::Deployment(Box::new(typed(v).map_err(at)?)),
         ("v1", "Service") => Object::Service(typed(v).map_err(at)?),
         ("v1", "ServiceAccount") => Object::ServiceAccount(typed(v).map_err(at)?),
-        ("v1", "ConfigMap") => typed::<ConfigMap>(v).map(|_| Object::Other).map_err(at)?,
+        ("v1", "ConfigMap") => Object::ConfigMap(typed(v).map_err(at)?),
         ("v1", "Secret") => typed::<Secret>(v).map(|_| Object::Other).map_err(at)?,
         ("autoscaling/v2", "HorizontalPodAutoscaler") => Object::Hpa(typed(v).map_err(at)?),
         ("policy/v1", "PodDisruptionBudget") => Object::Pdb(typed(v).map_err(at)?),

@@ -13,6 +13,10 @@ rendered document is turned into JSON by Helm's YAML reader (sigs.k8s.io/yaml, Y
 scalars as the API machinery reads them), so `on` or `0755` mean here what they mean to
 kubectl. `--subchart` copies the chart into a temporary copy of DIR's charts/, to render
 a parent chart that includes this one (the sidecar snippet's consumer).
+
+A values file's leading comments may hold `# set: PATH=VALUE` lines: each is applied on
+top of the file as `helm --set PATH=VALUE` would be (Helm's own `--set` parser), so the
+matrix covers the guide's literal `--set config.trustedRoots[0]=KEY` install.
 """
 
 from __future__ import annotations
@@ -42,6 +46,32 @@ def yaml_to_json(doc: str):
     import yaml  # PyYAML: YAML 1.1 scalars, like go-yaml v2
 
     return yaml.safe_load(doc) or {}
+
+
+def set_directives(values_file: str) -> list[str]:
+    """The `# set:` expressions among the file's leading comment lines."""
+    out = []
+    with open(values_file, encoding="utf-8") as f:
+        for line in f:
+            if not line.startswith("#"):
+                break
+            body = line.lstrip("#").strip()
+            if body.startswith("set:"):
+                out.append(body[len("set:") :].strip())
+    return out
+
+
+def merge(base: dict, top: dict) -> dict:
+    """`top` over `base`: maps merge key by key, anything else is replaced. Helm parses
+    a --set into the values themselves; the two agree except for an index into a list
+    the file already holds (`a[1]=x`), which here replaces the whole list."""
+    out = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def split(manifests: dict[str, str]) -> list[dict]:
@@ -91,9 +121,13 @@ def run_library(chart_dir: str, values: dict, release: str, namespace: str) -> d
     return out
 
 
-def run_binary(chart_dir: str, values_file: str, release: str, namespace: str) -> dict:
+def run_binary(
+    chart_dir: str, values_file: str, sets: list[str], release: str, namespace: str
+) -> dict:
     out: dict = {"stage": "ok", "error": None, "lint": [], "objects": []}
     common = ["--namespace", namespace, "--values", values_file]
+    for expr in sets:
+        common += ["--set", expr]
     tpl = subprocess.run(
         ["helm", "template", release, chart_dir, *common], capture_output=True, text=True
     )
@@ -146,12 +180,15 @@ def main() -> int:
             )
         results = []
         for values_file in args.values:
+            sets = set_directives(values_file)
             if helm is not None:
                 with open(values_file, encoding="utf-8") as f:
-                    values = helm.values_from_yaml(f.read())
+                    values = helm.values_from_yaml(f.read()) or {}
+                for expr in sets:
+                    values = merge(values, helm.parse_set_string(expr))
                 res = run_library(chart_dir, values, args.release, args.namespace)
             else:
-                res = run_binary(chart_dir, values_file, args.release, args.namespace)
+                res = run_binary(chart_dir, values_file, sets, args.release, args.namespace)
             results.append({"values": values_file, **res})
 
     engine = (

@@ -43,33 +43,46 @@ pub(crate) fn check(objects: &[Typed], pods: &[Pod<'_>], out: &mut Vec<Violation
     }
 }
 
+/// One violation per broken property, each under its own id: a values file
+/// that breaks one of them fails exactly that check.
 fn container_security(c: &Container, psc: &PodSecurityContext, at: &str, out: &mut Vec<Violation>) {
     let sc = c.security_context.clone().unwrap_or_default();
     let caps = sc.capabilities.clone().unwrap_or_default();
-    let mut bad = Vec::new();
-    if sc.run_as_non_root.or(psc.run_as_non_root) != Some(true) {
-        bad.push("runAsNonRoot is not true");
-    }
-    if sc.run_as_user.or(psc.run_as_user) == Some(0) {
-        bad.push("runs as uid 0");
-    }
-    if sc.read_only_root_filesystem != Some(true) {
-        bad.push("readOnlyRootFilesystem is not true");
-    }
-    if sc.allow_privilege_escalation != Some(false) {
-        bad.push("allowPrivilegeEscalation is not false");
-    }
-    if sc.privileged == Some(true) {
-        bad.push("privileged");
-    }
-    if !caps.drop.iter().flatten().any(|d| d == "ALL") {
-        bad.push("capabilities do not drop ALL");
-    }
-    if caps.add.as_ref().is_some_and(|a| !a.is_empty()) {
-        bad.push("capabilities added");
-    }
-    for b in bad {
-        out.push(violation("container-security", at, b.into()));
+    let broken = [
+        (
+            sc.run_as_non_root.or(psc.run_as_non_root) != Some(true),
+            "run-as-non-root",
+            "runAsNonRoot is not true",
+        ),
+        (
+            sc.run_as_user.or(psc.run_as_user) == Some(0),
+            "uid-not-zero",
+            "runs as uid 0",
+        ),
+        (
+            sc.read_only_root_filesystem != Some(true),
+            "read-only-root",
+            "readOnlyRootFilesystem is not true",
+        ),
+        (
+            sc.allow_privilege_escalation != Some(false),
+            "no-privilege-escalation",
+            "allowPrivilegeEscalation is not false",
+        ),
+        (sc.privileged == Some(true), "not-privileged", "privileged"),
+        (
+            !caps.drop.iter().flatten().any(|d| d == "ALL"),
+            "drop-all-capabilities",
+            "capabilities do not drop ALL",
+        ),
+        (
+            caps.add.as_ref().is_some_and(|a| !a.is_empty()),
+            "no-added-capabilities",
+            "capabilities added",
+        ),
+    ];
+    for (_, check, msg) in broken.into_iter().filter(|(bad, _, _)| *bad) {
+        out.push(violation(check, at, msg.into()));
     }
 }
 
@@ -94,17 +107,17 @@ fn seccomp(pod: &Pod<'_>, psc: &PodSecurityContext, out: &mut Vec<Violation>) {
 
 fn probes(c: &Container, at: &str, out: &mut Vec<Violation>) {
     let want = [
-        ("liveness", &c.liveness_probe, "/health"),
-        ("readiness", &c.readiness_probe, "/ready"),
+        ("liveness-probe", "liveness", &c.liveness_probe, "/health"),
+        ("readiness-probe", "readiness", &c.readiness_probe, "/ready"),
     ];
-    for (kind, probe, path) in want {
+    for (check, kind, probe, path) in want {
         let Some(probe) = probe else {
-            out.push(violation("probes", at, format!("no {kind} probe")));
+            out.push(violation(check, at, format!("no {kind} probe")));
             continue;
         };
         if c.name == AUTHORIZER && !authorizer_probe(c, probe, path) {
             let msg = format!("{kind} probe is not GET {path} on port http");
-            out.push(violation("probes", at, msg));
+            out.push(violation(check, at, msg));
         }
     }
 }

@@ -1,11 +1,18 @@
 //! The checks that no values file can break, shown failing on hand-made
-//! objects; and the typed round trip that catches fields Kubernetes lacks.
+//! objects; the typed round trip that catches fields Kubernetes lacks; and
+//! the pieces the value-driven checks stand on (quantities, the checksum
+//! comparison, the gateway parser).
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::core::v1::Container;
 use serde_json::{json, Value};
 
 use super::checks::{run_all, UNIT_TESTED};
+use super::figures::{against_guide, millis, QuantityError};
 use super::objects::{first_difference, parse, Typed};
 use super::render::RawObject;
+use super::{gateway, rollout};
 
 fn typed(objects: Vec<Value>) -> Vec<Typed> {
     objects
@@ -42,14 +49,17 @@ fn deployment() -> Value {
         "metadata": {"name": "gw", "labels": {"app.kubernetes.io/component": "gateway"}},
         "spec": {
             "replicas": 2,
-            "selector": {"matchLabels": {"app": LABELS}},
+            "selector": {"matchLabels": {"app.kubernetes.io/name": LABELS}},
             "template": {
-                "metadata": {"labels": {"app": LABELS}, "annotations": {"checksum/config": "a".repeat(64)}},
+                "metadata": {
+                    "labels": {"app": LABELS, "app.kubernetes.io/name": LABELS},
+                    "annotations": {"checksum/config": "a".repeat(64)}
+                },
                 "spec": {
                     "automountServiceAccountToken": false,
                     "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
                     "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-                        {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app": LABELS}}}
+                        {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"app.kubernetes.io/name": LABELS}}}
                     ]}},
                     "containers": [{
                         "name": "tenuo-authorizer", "image": "tenuo/authorizer:0.1.0",
@@ -68,7 +78,7 @@ fn deployment() -> Value {
 fn service() -> Value {
     json!({
         "apiVersion": "v1", "kind": "Service", "metadata": {"name": "gw"},
-        "spec": {"selector": {"app": LABELS}, "ports": [
+        "spec": {"selector": {"app.kubernetes.io/name": LABELS}, "ports": [
             {"name": "http", "port": 9090, "targetPort": "http"},
             {"name": "metrics", "port": 9091, "targetPort": "metrics"}
         ]}
@@ -76,7 +86,7 @@ fn service() -> Value {
 }
 
 fn others() -> Vec<Value> {
-    let selector = json!({"matchLabels": {"app": LABELS}});
+    let selector = json!({"matchLabels": {"app.kubernetes.io/name": LABELS}});
     vec![
         json!({"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "gw"},
                "spec": {"minAvailable": 1, "selector": selector}}),
@@ -99,44 +109,139 @@ fn the_reference_objects_pass() {
     );
 }
 
-#[test]
-fn checksum_fails_without_the_annotation() {
+/// One failing case per check in `UNIT_TESTED` (some have several), and
+/// the checks each case fails.
+fn unit_cases() -> Vec<(&'static str, Vec<&'static str>)> {
+    let mut cases = Vec::new();
+
     let mut d = deployment();
     d["spec"]["template"]["metadata"]["annotations"] = json!({});
-    assert_eq!(failed(set(vec![d, service()], vec![])), ["checksum"]);
-}
+    cases.push(("checksum", failed(set(vec![d, service()], vec![]))));
 
-#[test]
-fn service_ports_fail_on_a_missing_or_dangling_port() {
+    let sums = BTreeMap::from([("gw".to_owned(), "a".repeat(64))]);
+    let rolls = |before, after| {
+        rollout::compare(before, after)
+            .into_iter()
+            .map(|v| v.check)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    cases.push(("checksum-rolls", rolls(&sums, &sums)));
+    let elsewhere = BTreeMap::from([("other".to_owned(), "b".repeat(64))]);
+    cases.push(("checksum-rolls", rolls(&sums, &elsewhere)));
+
+    let mut d = deployment();
+    d["spec"]["template"]["metadata"]["labels"]
+        .as_object_mut()
+        .map(|l| l.remove("app"));
+    cases.push(("app-label", failed(set(vec![d, service()], vec![]))));
+    let mut d = deployment();
+    d["spec"]["template"]["metadata"]["labels"]["app"] = json!("my-gateway");
+    cases.push(("app-label", failed(set(vec![d, service()], vec![]))));
+
     let mut s = service();
     s["spec"]["ports"][1]["name"] = json!("prom");
-    assert_eq!(
-        failed(set(vec![deployment(), s], vec![])),
-        ["service-ports"]
-    );
+    cases.push(("service-ports", failed(set(vec![deployment(), s], vec![]))));
     let mut s = service();
     s["spec"]["ports"][0]["targetPort"] = json!("grpc");
-    assert_eq!(
-        failed(set(vec![deployment(), s], vec![])),
-        ["service-ports"]
-    );
-}
+    cases.push(("service-ports", failed(set(vec![deployment(), s], vec![]))));
 
-#[test]
-fn monitors_fail_on_another_port_or_path() {
     let monitor = json!({
         "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": "gw"},
-        "spec": {"selector": {"matchLabels": {"app": LABELS}}, "endpoints": [{"port": "http", "path": "/metrics"}]}
+        "spec": {"selector": {"matchLabels": {"app.kubernetes.io/name": LABELS}}, "endpoints": [{"port": "http", "path": "/metrics"}]}
     });
-    assert_eq!(
+    cases.push((
+        "monitors",
         failed(set(vec![deployment(), service()], vec![monitor])),
-        ["monitors"]
-    );
+    ));
+    cases
 }
 
 #[test]
-fn every_unit_tested_check_has_a_test_above() {
-    assert_eq!(UNIT_TESTED, ["checksum", "service-ports", "monitors"]);
+fn every_unit_tested_check_fails_on_its_case() {
+    let cases = unit_cases();
+    let covered: BTreeSet<&str> = cases.iter().map(|(id, _)| *id).collect();
+    assert_eq!(covered, UNIT_TESTED.iter().copied().collect());
+    for (id, failed) in cases {
+        assert_eq!(failed, [id], "the case for {id}");
+    }
+}
+
+#[test]
+fn checksum_rolls_passes_when_the_sum_changes() {
+    let before = BTreeMap::from([("gw".to_owned(), "a".repeat(64))]);
+    let after = BTreeMap::from([("gw".to_owned(), "b".repeat(64))]);
+    assert!(rollout::compare(&before, &after).is_empty());
+}
+
+#[test]
+fn gateway_config_is_read_by_the_authorizers_parser() {
+    let cm = |yaml: &str| {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "gw"},
+               "data": {gateway::KEY: yaml}})
+    };
+    let ok = "version: '1'\nsettings: {}\ntools: {t: {description: d, constraints: {}}}\nroutes: [{pattern: /x, tool: t}]\n";
+    let no_settings = "version: '1'\ntools: {t: {description: d, constraints: {}}}\nroutes: [{pattern: /x, tool: t}]\n";
+    let no_description = "version: '1'\nsettings: {}\ntools: {t: {constraints: {}}}\nroutes: []\n";
+    let checked = |yaml: &str| {
+        let mut out = Vec::new();
+        gateway::check(&typed(vec![cm(yaml)]), &mut out);
+        out.into_iter().map(|v| v.check).collect::<Vec<_>>()
+    };
+    assert_eq!(checked(ok), Vec::<&str>::new());
+    assert_eq!(checked(no_settings), ["gateway-config"]);
+    assert_eq!(checked(no_description), ["gateway-config"]);
+    let other = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"},
+                       "data": {"other.yaml": "not: [a, gateway"}});
+    let mut out = Vec::new();
+    gateway::check(&typed(vec![other]), &mut out);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn quantities_compare_by_value() {
+    assert_eq!(millis("10m"), Ok(10));
+    assert_eq!(millis("0.01"), Ok(10));
+    assert_eq!(millis("1"), Ok(1_000));
+    assert_eq!(millis("100m"), millis("0.1"));
+    assert_eq!(millis("32Mi"), Ok(32 * (1 << 20) * 1_000));
+    assert_eq!(millis("1.5Gi"), Ok(3 * (1 << 29) * 1_000));
+    assert_eq!(millis("1k"), Ok(1_000_000));
+    assert_eq!(millis("1u"), Ok(1)); // rounded up
+    assert_eq!(millis(""), Err(QuantityError::NoNumber));
+    assert_eq!(millis("Mi"), Err(QuantityError::NoNumber));
+    assert_eq!(millis("-1"), Err(QuantityError::NoNumber));
+    assert_eq!(millis("1.2.3"), Err(QuantityError::BadNumber));
+    assert_eq!(millis("1e3"), Err(QuantityError::Suffix));
+    assert_eq!(millis("1MB"), Err(QuantityError::Suffix));
+}
+
+#[test]
+fn resource_figures_exact_for_a_sidecar_at_least_for_a_gateway() {
+    let container = |resources: Value| -> Container {
+        serde_json::from_value(json!({"name": "tenuo-authorizer", "resources": resources}))
+            .expect("a container")
+    };
+    let guide = container(json!({"requests": {"cpu": "10m", "memory": "32Mi"},
+                                 "limits": {"cpu": "0.1", "memory": "64Mi"}}));
+    assert!(against_guide(&guide, true).is_empty());
+    assert!(against_guide(&guide, false).is_empty());
+
+    let bigger = container(json!({"requests": {"cpu": "100m", "memory": "128Mi"},
+                                  "limits": {"memory": "256Mi"}}));
+    assert!(against_guide(&bigger, false).is_empty()); // no cpu limit: unbounded
+    assert_eq!(against_guide(&bigger, true).len(), 4);
+
+    let smaller = container(json!({"requests": {"cpu": "10m", "memory": "16Mi"},
+                                   "limits": {"cpu": "100m", "memory": "64Mi"}}));
+    assert_eq!(against_guide(&smaller, false).len(), 1);
+    let extra = container(
+        json!({"requests": {"cpu": "10m", "memory": "32Mi", "ephemeral-storage": "1Gi"},
+                                 "limits": {"cpu": "100m", "memory": "64Mi"}}),
+    );
+    assert_eq!(against_guide(&extra, true).len(), 1);
+    assert_eq!(against_guide(&container(json!({})), false).len(), 2);
 }
 
 #[test]
