@@ -228,7 +228,12 @@ pub fn finish_after_pop(
     grant: &ConstraintSet,
     call: &Call<'_>,
 ) -> Result<Authorized, Denial> {
-    grant.check_args(call.args).map_err(Denial::Constraint)?;
+    grant
+        .check_args(call.args)
+        .map_err(|violation| Denial::Constraint {
+            violation,
+            id: chain.leaf().id,
+        })?;
     if let Some(id) = chain.needs_approvals {
         return Err(approvals_denial(id));
     }

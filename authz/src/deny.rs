@@ -279,8 +279,13 @@ pub enum Denial {
         id: WarrantId,
     },
     /// An argument is out of bounds.
-    #[error("{0}")]
-    Constraint(ConstraintViolation),
+    #[error("{violation}")]
+    Constraint {
+        /// Which argument, what was expected and what came.
+        violation: ConstraintViolation,
+        /// The leaf warrant whose constraint refused it (for the denial log line).
+        id: WarrantId,
+    },
     /// The PoP is missing or invalid.
     #[error(transparent)]
     Pop(#[from] PopError),
@@ -308,8 +313,10 @@ impl Denial {
             Self::Expired(_) => DenyReason::WarrantExpired,
             Self::Revoked(_) => DenyReason::WarrantRevoked,
             Self::ToolNotInWarrant { .. } => DenyReason::ToolNotInWarrant,
-            Self::Constraint(v) if v.kind == ViolationKind::Unsupported => DenyReason::Unsupported,
-            Self::Constraint(_) => DenyReason::ConstraintViolation,
+            Self::Constraint { violation, .. } if violation.kind == ViolationKind::Unsupported => {
+                DenyReason::Unsupported
+            }
+            Self::Constraint { .. } => DenyReason::ConstraintViolation,
             Self::Pop(PopError::Missing) => DenyReason::MissingPop,
             Self::Pop(_) => DenyReason::InvalidPop,
             Self::Replay(_) => DenyReason::InvalidPop,
@@ -322,7 +329,7 @@ impl Denial {
     /// The argument violation, when the denial is about one.
     pub fn violation(&self) -> Option<&ConstraintViolation> {
         match self {
-            Self::Constraint(v) => Some(v),
+            Self::Constraint { violation, .. } => Some(violation),
             _ => None,
         }
     }
@@ -368,12 +375,15 @@ mod tests {
 
     #[test]
     fn header_names_argument_value_and_constraint() {
-        let denial = Denial::Constraint(ConstraintViolation {
-            argument: "path".into(),
-            expected: "Pattern(/data/*)".into(),
-            actual: Some("/etc/passwd".into()),
-            kind: ViolationKind::OutOfBounds,
-        });
+        let denial = Denial::Constraint {
+            violation: ConstraintViolation {
+                argument: "path".into(),
+                expected: "Pattern(/data/*)".into(),
+                actual: Some("/etc/passwd".into()),
+                kind: ViolationKind::OutOfBounds,
+            },
+            id: WarrantId([7; 16]),
+        };
         assert_eq!(
             denial.debug_header(),
             "constraint_violation: path=/etc/passwd not in Pattern(/data/*)"

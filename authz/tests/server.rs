@@ -241,6 +241,8 @@ fn every_deny_reason_has_its_status_body_log_line_and_metric() {
         (Some("path"), Some("/etc/passwd"))
     );
     assert_eq!(line["expected"], "Pattern(/data/*)");
+    // The §3 line names the warrant whose constraint refused the call.
+    assert_eq!(line["warrant_id"], good.id().to_string());
     let all_logs = serde_json::to_string(&*s.log.lock().unwrap()).unwrap();
     assert!(
         !all_logs.contains(&token[..40]),

@@ -71,7 +71,8 @@ fn warrant_id(denial: &Denial) -> Option<String> {
     match denial {
         Denial::Revoked(id)
         | Denial::ToolNotInWarrant { id, .. }
-        | Denial::SignatureInvalid { id, .. } => Some(id.to_string()),
+        | Denial::SignatureInvalid { id, .. }
+        | Denial::Constraint { id, .. } => Some(id.to_string()),
         Denial::Expired(TimeError::Expired { id, .. } | TimeError::NotYetValid { id, .. }) => {
             Some(id.to_string())
         }
