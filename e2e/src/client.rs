@@ -1,4 +1,5 @@
-//! Talks to the reference control plane.
+//! Talks to the reference control plane: warrants for workloads, and the
+//! admin calls of rotation and revocation.
 
 use std::net::SocketAddr;
 
@@ -6,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::json;
 use tenuo_authz::crypto::PublicKey;
 
-use crate::http::request;
+use crate::http::{request, Reply};
 
 /// A client of the control plane's HTTP API.
 #[derive(Debug, Clone)]
@@ -33,9 +34,23 @@ pub struct Issued {
 impl ControlPlaneClient {
     /// Asks for a warrant for `holder`, authenticating with a workload token.
     pub fn warrant(&self, token: &str, holder: &PublicKey, ttl: Option<u64>) -> Result<Issued> {
+        let reply = self.warrant_reply(token, holder, ttl)?;
+        if reply.status != 200 {
+            bail!("control plane: {} {}", reply.status, reply.body);
+        }
+        serde_json::from_str(&reply.body).context("control plane warrant reply")
+    }
+
+    /// The control plane's raw answer to a warrant request (refusals too).
+    pub(crate) fn warrant_reply(
+        &self,
+        token: &str,
+        holder: &PublicKey,
+        ttl: Option<u64>,
+    ) -> Result<Reply> {
         let body = json!({"holder": holder.to_hex(), "ttl_secs": ttl}).to_string();
         let auth = format!("Bearer {token}");
-        let reply = request(
+        request(
             self.addr,
             "POST",
             "/v1/warrants",
@@ -44,11 +59,7 @@ impl ControlPlaneClient {
                 ("content-type", "application/json"),
             ],
             &body,
-        )?;
-        if reply.status != 200 {
-            bail!("control plane: {} {}", reply.status, reply.body);
-        }
-        serde_json::from_str(&reply.body).context("control plane warrant reply")
+        )
     }
 
     fn admin(&self, path: &str, body: serde_json::Value) -> Result<serde_json::Value> {

@@ -27,6 +27,12 @@ pub(crate) const READER: &str = "system:serviceaccount:agents:reader";
 pub(crate) const ROTATOR: &str = "system:serviceaccount:agents:rotator";
 /// The batch job of the environment-variable pattern.
 pub(crate) const BATCH: &str = "system:serviceaccount:agents:batch";
+/// A workload with a valid credential but no policy: the control plane must
+/// refuse it (403).
+pub(crate) const NO_POLICY: &str = "system:serviceaccount:agents:intruder";
+
+/// The reader's TTL cap: a request for more is granted this.
+pub(crate) const READER_TTL_SECS: u64 = 60;
 
 /// Max TTL of the rotation workload: step 4 waits this long.
 pub(crate) const ROTATION_TTL_SECS: u64 = 4;
@@ -64,7 +70,8 @@ impl Fixture {
     }
 
     /// The control plane: read_file under /data for every workload; TTL 60 s
-    /// (the guide's per-task TTL), 4 s for the rotation workload.
+    /// (the guide's per-task TTL), 4 s for the rotation workload; [`NO_POLICY`]
+    /// gets a credential and no policy.
     pub fn control_plane(&self) -> ControlPlaneSpec {
         let read = |ttl| WorkloadPolicy {
             tools: BTreeMap::from([(
@@ -76,7 +83,7 @@ impl Fixture {
             max_ttl_secs: ttl,
         };
         let workloads = BTreeMap::from([
-            (READER.to_owned(), read(60)),
+            (READER.to_owned(), read(READER_TTL_SECS)),
             (ROTATOR.to_owned(), read(ROTATION_TTL_SECS)),
             (BATCH.to_owned(), read(300)),
         ]);
@@ -88,7 +95,12 @@ impl Fixture {
                 workloads,
             },
             admin_token: self.admin_token.clone(),
-            workloads: vec![READER.into(), ROTATOR.into(), BATCH.into()],
+            workloads: vec![
+                READER.into(),
+                ROTATOR.into(),
+                BATCH.into(),
+                NO_POLICY.into(),
+            ],
         }
     }
 }

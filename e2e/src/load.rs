@@ -1,5 +1,7 @@
 //! Continuous load: agents fetching a warrant per task from the control plane
-//! and calling the authorizer, bounded in count and time.
+//! and calling the authorizer, until [`Load::finish`]. A deadline guards a
+//! scenario that never finishes; reaching it is a failure of the load, not a
+//! quiet stop, since the steps after it would run without load.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -24,6 +26,8 @@ pub struct LoadStats {
     pub failures: AtomicU64,
     /// Warrants fetched.
     pub warrants: AtomicU64,
+    /// Whether a worker reached the deadline before `finish`.
+    pub deadline_reached: AtomicBool,
     /// The first failures, for the report.
     pub errors: Mutex<Vec<String>>,
 }
@@ -61,14 +65,14 @@ const TASK: Duration = Duration::from_millis(1000);
 const PACE: Duration = Duration::from_millis(15);
 
 impl Load {
-    /// Starts `workers` agents; each stops after `max_requests` or `max_time`.
+    /// Starts `workers` agents; they run until [`Load::finish`], or fail when
+    /// `deadline` passes first.
     pub fn start(
         authorizer: SocketAddr,
         cp: ControlPlaneClient,
         token: String,
         workers: usize,
-        max_requests: u64,
-        max_time: Duration,
+        deadline: Duration,
     ) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(LoadStats::default());
@@ -76,17 +80,7 @@ impl Load {
             .map(|_| {
                 let (stop, stats, cp, token) =
                     (stop.clone(), stats.clone(), cp.clone(), token.clone());
-                std::thread::spawn(move || {
-                    worker(
-                        authorizer,
-                        &cp,
-                        &token,
-                        &stop,
-                        &stats,
-                        max_requests,
-                        max_time,
-                    )
-                })
+                std::thread::spawn(move || worker(authorizer, &cp, &token, &stop, &stats, deadline))
             })
             .collect();
         Self {
@@ -112,19 +106,23 @@ fn worker(
     token: &str,
     stop: &AtomicBool,
     stats: &LoadStats,
-    max_requests: u64,
-    max_time: Duration,
+    deadline: Duration,
 ) {
     let Ok(key) = SigningKey::generate() else {
         stats.fail("no key".into());
         return;
     };
-    let deadline = Instant::now() + max_time;
+    let started = Instant::now();
     let mut held: Option<(String, tenuo_authz::warrant::WarrantId, Instant)> = None;
     let mut args = Args::new();
     args.insert("path".into(), ArgValue::String("/data/report".into()));
-    for _ in 0..max_requests {
-        if stop.load(Ordering::SeqCst) || Instant::now() >= deadline {
+    while !stop.load(Ordering::SeqCst) {
+        if started.elapsed() >= deadline {
+            stats.deadline_reached.store(true, Ordering::SeqCst);
+            stats.fail(format!(
+                "the load reached its {} s deadline before the scenario finished it",
+                deadline.as_secs()
+            ));
             return;
         }
         if held.as_ref().is_none_or(|(_, _, at)| at.elapsed() >= TASK) {

@@ -1,57 +1,253 @@
-//! Reading pod logs with the guide's own jq filters, and summing metrics over
-//! replicas.
+//! The guide's "Debugging Denials" commands, run as the guide writes them: its
+//! three jq programs, verbatim, over the authorizer's raw log stream (what
+//! `kubectl logs -l app=tenuo-authorizer` prints); and metric samples summed
+//! over replicas.
+//!
+//! The programs run through plain `jq`, with no `-R`/`fromjson?` wrapper: a
+//! log stream that is not one JSON object per line breaks the operator's jq,
+//! so it must break ours, and the error names the first offending line.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-/// The guide's "All denials" filter, run by `jq` on the raw log when it is
-/// installed (the same selection in Rust otherwise): one JSON object per denial.
-pub fn denial_lines(raw_log: &str) -> Vec<serde_json::Value> {
-    let filter = r#"select(.event == "authorization_denied")"#;
-    if let Some(out) = jq(filter, raw_log) {
-        return out
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect();
-    }
-    raw_log
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["event"] == "authorization_denied")
-        .collect()
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+/// The guide's "All denials" program: `jq 'select(.event == "authorization_denied")'`.
+pub(crate) const ALL_DENIALS: &str = r#"select(.event == "authorization_denied")"#;
+/// The guide's "By tool" program: `jq 'select(.tool == "read_file")'`.
+pub(crate) const BY_TOOL: &str = r#"select(.tool == "read_file")"#;
+/// The tool the guide's "By tool" program selects.
+pub(crate) const BY_TOOL_NAME: &str = "read_file";
+/// The guide's "Count by reason" program, run with `-r`; the guide pipes its
+/// output through `sort | uniq -c | sort -rn`, done here by [`count_by_reason`].
+pub(crate) const COUNT_BY_REASON: &str = r#"select(.event == "authorization_denied") | .reason"#;
+
+/// Whether `jq` runs here.
+pub(crate) fn jq_available() -> bool {
+    Command::new("jq")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
-fn jq(filter: &str, input: &str) -> Option<String> {
-    // `-R 'fromjson?'` skips non-JSON lines (kubectl may interleave some).
-    let program = format!("fromjson? | {filter}");
+/// The guide's "All denials" filter over the raw log: one JSON object per
+/// denial, in log order.
+pub fn denial_lines(raw_log: &str) -> Result<Vec<Value>> {
+    values(&jq(&[ALL_DENIALS], raw_log)?)
+}
+
+/// The guide's "By tool" filter (`read_file`) over the raw log.
+pub(crate) fn tool_lines(raw_log: &str) -> Result<Vec<Value>> {
+    values(&jq(&[BY_TOOL], raw_log)?)
+}
+
+/// The guide's "Count by reason": `jq -r` with its program, then
+/// `sort | uniq -c | sort -rn`, as (count, reason) pairs, largest first.
+pub(crate) fn count_by_reason(raw_log: &str) -> Result<Vec<(u64, String)>> {
+    let out = jq(&["-r", COUNT_BY_REASON], raw_log)?;
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    for line in out.lines() {
+        *counts.entry(line).or_default() += 1;
+    }
+    let mut sorted: Vec<(u64, String)> = counts
+        .into_iter()
+        .map(|(reason, n)| (n, reason.to_owned()))
+        .collect();
+    // `sort -rn` on `uniq -c` output: by count, descending; ties by text.
+    sorted.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
+    Ok(sorted)
+}
+
+/// One reason's count in [`count_by_reason`]'s output (0 when absent).
+pub(crate) fn count_of(counts: &[(u64, String)], reason: &str) -> u64 {
+    counts
+        .iter()
+        .find(|(_, r)| r == reason)
+        .map_or(0, |(n, _)| *n)
+}
+
+/// Runs `jq ARGS` with `input` on stdin; its stdout, or why it failed.
+fn jq(args: &[&str], input: &str) -> Result<String> {
     let mut child = Command::new("jq")
-        .args(["-c", "-R", &program])
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
-        .ok()?;
-    let mut stdin = child.stdin.take()?;
+        .context("running jq (the guide's filters need it on PATH)")?;
+    let mut stdin = child.stdin.take().context("jq stdin")?;
     let text = input.to_owned();
+    // Written from another thread: jq's output can fill its pipe before it
+    // has read all of a large log.
     let writer = std::thread::spawn(move || stdin.write_all(text.as_bytes()));
-    let out = child.wait_with_output().ok()?;
+    let out = child.wait_with_output().context("waiting for jq")?;
     let _ = writer.join();
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    if !out.status.success() {
+        let offending = first_non_json_line(input)
+            .map(|(n, l)| format!("; log line {n} is not a JSON object: {l:?}"))
+            .unwrap_or_default();
+        bail!(
+            "jq {args:?} failed ({}): {}{offending}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    String::from_utf8(out.stdout).context("jq output is not UTF-8")
 }
 
-/// The sum over replicas of one sample, e.g.
-/// `tenuo_authz_denied_total{reason="missing_pop"}` (0 when absent).
+/// jq prints each selected object pretty, over several lines: read them as a
+/// stream of JSON values.
+fn values(text: &str) -> Result<Vec<Value>> {
+    serde_json::Deserializer::from_str(text)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .context("jq output is not a stream of JSON values")
+}
+
+fn first_non_json_line(raw: &str) -> Option<(usize, &str)> {
+    raw.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .find(|(_, l)| !serde_json::from_str::<Value>(l).is_ok_and(|v| v.is_object()))
+        .map(|(i, l)| (i + 1, l))
+}
+
+/// The sum over replicas of one sample, named exactly as in the exposition,
+/// e.g. `tenuo_authz_denied_total{reason="missing_pop"}` (0 when absent).
+/// Labels may be given in any order and a subset of the sample's labels.
 pub fn sum_metric(texts: &[String], sample: &str) -> f64 {
+    let Some((name, want)) = parse_sample(sample) else {
+        return 0.0;
+    };
     texts
         .iter()
         .flat_map(|t| t.lines())
+        .filter(|l| !l.starts_with('#'))
         .filter_map(|line| {
-            line.strip_prefix(sample)
-                .filter(|rest| rest.starts_with(' '))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|v| v.parse::<f64>().ok())
+            let (head, value) = split_value(line)?;
+            let (n, labels) = parse_sample(head)?;
+            (n == name && want.iter().all(|(k, v)| labels.get(k) == Some(v)))
+                .then(|| value.parse::<f64>().ok())
+                .flatten()
         })
         .sum()
+}
+
+/// `name{labels} value [timestamp]` → (`name{labels}`, `value`).
+fn split_value(line: &str) -> Option<(&str, &str)> {
+    let end = line.rfind('}').map_or(0, |i| i + 1);
+    let (head, rest) = match end {
+        0 => line.split_once(' ')?,
+        _ => line.split_at(end),
+    };
+    Some((head.trim(), rest.split_whitespace().next()?))
+}
+
+/// `name{a="x",b="y"}` → (`name`, {a: x, b: y}); label values unescaped.
+fn parse_sample(text: &str) -> Option<(&str, BTreeMap<String, String>)> {
+    let Some((name, rest)) = text.split_once('{') else {
+        return Some((text.trim(), BTreeMap::new()));
+    };
+    let body = rest.strip_suffix('}')?;
+    let mut labels = BTreeMap::new();
+    let mut chars = body.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        if chars.next() != Some('"') {
+            return None;
+        }
+        let mut value = String::new();
+        loop {
+            match chars.next()? {
+                '"' => break,
+                '\\' => match chars.next()? {
+                    'n' => value.push('\n'),
+                    other => value.push(other),
+                },
+                c => value.push(c),
+            }
+        }
+        labels.insert(key.trim().to_owned(), value);
+    }
+    Some((name.trim(), labels))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOG: &str = concat!(
+        r#"{"level":"info","event":"started","listen":"127.0.0.1:1"}"#,
+        "\n",
+        r#"{"level":"warn","event":"authorization_denied","reason":"missing_pop","tool":"read_file","request_id":"a"}"#,
+        "\n",
+        r#"{"level":"warn","event":"authorization_denied","reason":"tool_not_in_warrant","tool":"run","request_id":"b"}"#,
+        "\n",
+        r#"{"level":"warn","event":"authorization_denied","reason":"missing_pop","tool":"read_file","request_id":"c"}"#,
+        "\n",
+        r#"{"level":"debug","event":"authorization_allowed","tool":"read_file","request_id":"d"}"#,
+        "\n",
+    );
+
+    fn ids(lines: &[Value]) -> Vec<&str> {
+        lines
+            .iter()
+            .filter_map(|l| l["request_id"].as_str())
+            .collect()
+    }
+
+    #[test]
+    fn the_guides_filters_select_as_the_guide_says() {
+        assert!(jq_available(), "jq must be installed to run these tests");
+        assert_eq!(ids(&denial_lines(LOG).unwrap()), ["a", "b", "c"]);
+        assert_eq!(ids(&tool_lines(LOG).unwrap()), ["a", "c", "d"]);
+        let counts = count_by_reason(LOG).unwrap();
+        assert_eq!(
+            counts,
+            [
+                (2, "missing_pop".to_owned()),
+                (1, "tool_not_in_warrant".to_owned())
+            ]
+        );
+        assert_eq!(count_of(&counts, "missing_pop"), 2);
+        assert_eq!(count_of(&counts, "invalid_pop"), 0);
+    }
+
+    #[test]
+    fn a_non_json_line_breaks_the_filters_and_is_named() {
+        let raw = format!("{LOG}thread 'main' panicked at src/main.rs\n");
+        let err = denial_lines(&raw).unwrap_err().to_string();
+        assert!(err.contains("log line 6"), "{err}");
+        assert!(err.contains("panicked"), "{err}");
+        assert!(count_by_reason(&raw).is_err());
+    }
+
+    #[test]
+    fn samples_match_by_name_and_labels_in_any_order() {
+        let a = "# TYPE tenuo_authz_total counter\n\
+                 tenuo_authz_total{result=\"deny\",tool=\"read_file\"} 3\n\
+                 tenuo_authz_total{result=\"allow\",tool=\"read_file\"} 10\n\
+                 tenuo_authz_total_extra{result=\"deny\",tool=\"read_file\"} 100\n"
+            .to_owned();
+        let b = "tenuo_authz_total{tool=\"read_file\",result=\"deny\"} 2 1700000000\n".to_owned();
+        let texts = [a, b];
+        let deny = r#"tenuo_authz_total{result="deny",tool="read_file"}"#;
+        assert_eq!(sum_metric(&texts, deny), 5.0);
+        assert_eq!(
+            sum_metric(&texts, r#"tenuo_authz_total{result="allow"}"#),
+            10.0
+        );
+        assert_eq!(sum_metric(&texts, "tenuo_authz_total"), 15.0);
+        assert_eq!(sum_metric(&texts, r#"tenuo_authz_total{tool="run"}"#), 0.0);
+    }
 }

@@ -52,3 +52,29 @@ impl Policy {
         asked.unwrap_or(cap).clamp(1, cap)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_granted_ttl_is_the_smallest_of_the_ask_and_both_caps() {
+        let policy = Policy {
+            max_ttl_secs: 300,
+            workloads: BTreeMap::new(),
+        };
+        let short = WorkloadPolicy {
+            max_ttl_secs: 60,
+            ..WorkloadPolicy::default()
+        };
+        let long = WorkloadPolicy {
+            max_ttl_secs: 86_400,
+            ..WorkloadPolicy::default()
+        };
+        assert_eq!(policy.ttl_for(&short, Some(3600)), 60);
+        assert_eq!(policy.ttl_for(&short, Some(30)), 30);
+        assert_eq!(policy.ttl_for(&short, None), 60);
+        assert_eq!(policy.ttl_for(&long, Some(3600)), 300);
+        assert_eq!(policy.ttl_for(&short, Some(0)), 1);
+    }
+}

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 
 use anyhow::Result;
 
+use crate::agents::{kubelet, AgentJob};
+use crate::ingress::{Ingress, IngressSpec};
 use crate::policy::Policy;
 
 /// How to run the control plane.
@@ -41,6 +43,19 @@ pub struct AgentRun {
     pub errors: Vec<String>,
 }
 
+/// Where agent workloads find the Services, as seen from their pods.
+#[derive(Debug, Clone)]
+pub struct AgentNetwork {
+    /// Base URL of the authorizer (`http://host:port`).
+    pub authorizer: String,
+    /// Base URL of the control plane.
+    pub control_plane: String,
+    /// The address a serving agent binds (`host:port`).
+    pub serve_listen: String,
+    /// Where the ingress reaches that agent (`host:port`).
+    pub serve_upstream: String,
+}
+
 /// A deployment of the authorizer the scenarios can drive.
 pub trait Target {
     /// `kind` or `local`.
@@ -74,4 +89,27 @@ pub trait Target {
     ) -> Result<AgentRun>;
     /// Logs and events worth showing when a scenario failed.
     fn diagnostics(&self) -> String;
+
+    /// Where agent pods find the authorizer and this control plane. By
+    /// default, processes on loopback: the suite's own addresses, and a
+    /// free loopback port for a serving agent.
+    fn agent_network(&self, control_plane: SocketAddr) -> Result<AgentNetwork> {
+        kubelet::loopback_network(self.authorizer(), control_plane)
+    }
+
+    /// Runs an agent Job to completion and returns its summary. By default as
+    /// a kubelet would on this host: the Job's Secrets written, its
+    /// container's environment resolved from them (and its projected
+    /// service account token written to a file), then [`Target::run_agent`].
+    fn run_agent_job(&mut self, job: &AgentJob) -> Result<AgentRun> {
+        kubelet::run(self, job)
+    }
+
+    /// Starts the ingress of the request-header pattern in front of a
+    /// serving agent. By default a thread of this process, fetching warrants
+    /// with the workload's token.
+    fn start_ingress(&mut self, spec: &IngressSpec) -> Result<Ingress> {
+        let token = self.workload_token(&spec.workload)?;
+        Ingress::spawn_local(spec, token)
+    }
 }

@@ -1,54 +1,63 @@
-//! `cargo xtask e2e [--backend kind|local] [--keep]`: the end-to-end suite
-//! (`tenuo-e2e`) on a kind cluster (default) or on local processes started from
-//! the chart as Helm renders it; prints the summary table and fails when any
-//! scenario failed.
+//! `cargo xtask e2e [--backend kind|local] [--keep] [--summary-file PATH]`:
+//! the end-to-end suite (`tenuo-e2e`) on a kind cluster (default) or on local
+//! processes started from the chart as Helm renders it; prints the summary
+//! table, appends it to `PATH` (default: `$GITHUB_STEP_SUMMARY`, when set) as
+//! Markdown, and fails when any scenario failed.
 
 mod kind;
 mod local;
+mod preflight;
 mod render;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
+use tenuo_e2e::Report;
 use xshell::{cmd, Shell};
 
 use crate::project_root;
 
+const USAGE: &str = "cargo xtask e2e [--backend kind|local] [--keep] [--summary-file PATH]";
+
 pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
     let mut backend = "kind".to_owned();
     let mut keep = false;
+    let mut summary = std::env::var_os("GITHUB_STEP_SUMMARY")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--backend" => backend = args.next().context("--backend needs kind or local")?,
             "--keep" => keep = true,
-            other => bail!(
-                "unknown e2e argument {other}: cargo xtask e2e [--backend kind|local] [--keep]"
-            ),
+            "--summary-file" => {
+                summary = Some(args.next().context("--summary-file needs a path")?.into())
+            }
+            other => bail!("unknown e2e argument {other}: {USAGE}"),
         }
+    }
+    if backend != "kind" && backend != "local" {
+        bail!("unknown backend {backend}: kind or local");
     }
     let root = project_root();
     let sh = Shell::new()?;
     sh.change_dir(&root);
-    let report = match backend.as_str() {
-        "local" => {
-            python_preflight(&sh)?;
-            let bins = build_local(&sh, &root)?;
-            let mut target = local::LocalTarget::new(&sh, &root, bins)?;
-            let report = tenuo_e2e::run_suite(&mut target);
-            if report.is_err() {
-                eprintln!("{}", tenuo_e2e::Target::diagnostics(&target));
-            }
-            report?
-        }
-        "kind" => {
-            kind::preflight(&sh)?;
-            python_preflight(&sh)?;
-            kind::run(&sh, &root, keep)?
-        }
-        other => bail!("unknown backend {other}: kind or local"),
+    let outcome = if backend == "local" {
+        run_local(&sh, &root)
+    } else {
+        preflight::kind(&sh).and_then(|()| kind::run(&sh, &root, keep))
     };
-    println!("{}", report.render(&backend));
+    let table = match &outcome {
+        Ok(report) => report.render(&backend),
+        Err(e) => format!("\ne2e ({backend}) did not run to the end:\n{e:#}\n"),
+    };
+    if let Some(path) = &summary {
+        append_summary(path, &backend, &table)
+            .with_context(|| format!("writing the summary to {}", path.display()))?;
+    }
+    let report = outcome?;
+    println!("{table}");
     let (_, failed) = report.counts();
     if failed > 0 {
         bail!("{failed} e2e scenario(s) failed");
@@ -56,19 +65,29 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
     Ok(())
 }
 
-/// The reference Python SDK (the agent) and Helm's engine (rendering).
-fn python_preflight(sh: &Shell) -> Result<()> {
-    let python = python();
-    let probe = cmd!(sh, "{python} -c 'import tenuo, helm_python'")
-        .quiet()
-        .ignore_stderr()
-        .run();
-    if probe.is_err() {
-        bail!(
-            "e2e needs the Python SDK and Helm's engine:\n  {python} -m pip install tenuo==0.3.3 {}",
-            render::PIP_PACKAGE
-        );
+fn run_local(sh: &Shell, root: &Path) -> Result<Report> {
+    preflight::local(sh)?;
+    let bins = build_local(sh, root)?;
+    let mut target = local::LocalTarget::new(sh, root, bins)?;
+    let report = tenuo_e2e::run_suite(&mut target);
+    if report.is_err() {
+        eprintln!("{}", tenuo_e2e::Target::diagnostics(&target));
     }
+    report
+}
+
+/// Appends the table as a Markdown section (GitHub's job summary is one
+/// file all steps append to).
+fn append_summary(path: &Path, backend: &str, table: &str) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    writeln!(
+        file,
+        "### e2e ({backend})\n\n```text\n{}\n```\n",
+        table.trim()
+    )?;
     Ok(())
 }
 

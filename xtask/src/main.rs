@@ -37,7 +37,7 @@ fn main() -> Result<()> {
     }
 }
 
-const USAGE: &str = "usage: cargo xtask <command>\n\ncommands:\n  chart   lint, render and check charts/tenuo-authorizer offline\n  demo    walk through the tenuo CLI: mint, attenuate, sign a PoP, verify\n  e2e     end-to-end scenarios on kind ([--keep]), or offline with --backend local\n  fuzz    run each fuzz target for N seconds ([--seconds N] [--target NAME]... [--jobs J])\n  soak    the release server under load for N minutes, RSS and descriptors over time ([--minutes N] [--rate R])";
+const USAGE: &str = "usage: cargo xtask <command>\n\ncommands:\n  chart   lint, render and check charts/tenuo-authorizer offline\n  demo    walk through the tenuo CLI: mint, attenuate, sign a PoP, verify\n  e2e     end-to-end scenarios on kind ([--keep]), or offline with --backend local; [--summary-file PATH] appends the table as Markdown (default $GITHUB_STEP_SUMMARY)\n  fuzz    run each fuzz target for N seconds ([--seconds N] [--target NAME]... [--jobs J])\n  soak    the release server under load for N minutes, RSS and descriptors over time ([--minutes N] [--rate R])";
 
 /// The workspace root (the parent of this crate's directory).
 pub(crate) fn project_root() -> PathBuf {

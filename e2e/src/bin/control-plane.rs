@@ -10,12 +10,20 @@
 //!   (`Authorization: Bearer $ADMIN_TOKEN`)
 //!
 //! Workloads authenticate with a token file (`--tokens`, JSON token →
-//! identity) offline, or with a Kubernetes TokenReview (`--token-review`, via
-//! `kubectl` and the pod's service account) on a cluster.
+//! identity) offline, or with a Kubernetes TokenReview (`--token-review`, sent
+//! to the API server with the pod's service account, see `token_review`) on a
+//! cluster. An unknown token is 401, a workload the policy does not name 403.
+
+// A binary's root resolves modules beside it: point into its own folder.
+#[cfg(test)]
+#[path = "control-plane/tests.rs"]
+mod tests;
+#[path = "control-plane/token_review.rs"]
+mod token_review;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -32,6 +40,7 @@ use tenuo_authz::mint::Issue;
 use tenuo_authz::revocation::SignedRevocationList;
 use tenuo_authz::warrant::WarrantId;
 use tenuo_e2e::Policy;
+use token_review::{ReviewError, TokenReviewer};
 
 #[derive(Parser, Debug)]
 struct Args {
@@ -58,10 +67,19 @@ struct Args {
     admin_token: String,
 }
 
+/// How workloads prove who they are.
+enum Auth {
+    /// A token file: token → identity.
+    Tokens(BTreeMap<String, String>),
+    /// Kubernetes TokenReview.
+    TokenReview(TokenReviewer),
+}
+
 struct Cp {
-    args: Args,
+    auth: Auth,
     policy: Policy,
-    tokens: BTreeMap<String, String>,
+    keys_dir: PathBuf,
+    admin_token: String,
     key: Mutex<(String, SigningKey)>,
     revoked: Mutex<Vec<WarrantId>>,
     version: AtomicU64,
@@ -81,7 +99,7 @@ fn now() -> u64 {
         .unwrap_or_default()
 }
 
-fn load_key(dir: &std::path::Path, id: &str) -> Result<SigningKey> {
+fn load_key(dir: &Path, id: &str) -> Result<SigningKey> {
     if id.contains('/') || id.contains("..") {
         anyhow::bail!("bad key id {id:?}");
     }
@@ -98,21 +116,27 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 impl Cp {
-    fn authenticate(&self, headers: &HeaderMap) -> Result<String, Reply> {
+    async fn authenticate(&self, headers: &HeaderMap) -> Result<String, Reply> {
         let token =
             bearer(headers).ok_or_else(|| err(StatusCode::UNAUTHORIZED, "no bearer token"))?;
-        if self.args.token_review {
-            return token_review(token).map_err(|e| err(StatusCode::UNAUTHORIZED, e));
+        match &self.auth {
+            Auth::Tokens(tokens) => tokens
+                .get(token)
+                .cloned()
+                .ok_or_else(|| err(StatusCode::UNAUTHORIZED, "unknown token")),
+            Auth::TokenReview(reviewer) => reviewer.review(token).await.map_err(|e| match e {
+                ReviewError::NotAuthenticated(why) => err(StatusCode::UNAUTHORIZED, why),
+                ReviewError::Unavailable(e) => err(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("token review failed: {e:#}"),
+                ),
+            }),
         }
-        self.tokens
-            .get(token)
-            .cloned()
-            .ok_or_else(|| err(StatusCode::UNAUTHORIZED, "unknown token"))
     }
 
     fn admin(&self, headers: &HeaderMap) -> Result<(), Reply> {
         match bearer(headers) {
-            Some(t) if t == self.args.admin_token => Ok(()),
+            Some(t) if t == self.admin_token => Ok(()),
             _ => Err(err(StatusCode::UNAUTHORIZED, "admin token required")),
         }
     }
@@ -128,33 +152,8 @@ impl Cp {
     }
 }
 
-/// `kubectl create` a TokenReview (in-cluster credentials) and read the user.
-fn token_review(token: &str) -> Result<String> {
-    let review = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
-                        "spec": {"token": token}});
-    let mut child = std::process::Command::new("kubectl")
-        .args(["create", "-o", "json", "-f", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .context("kubectl")?;
-    if let Some(mut stdin) = child.stdin.take() {
-        use std::io::Write;
-        stdin.write_all(review.to_string().as_bytes())?;
-    }
-    let out = child.wait_with_output()?;
-    let v: Value = serde_json::from_slice(&out.stdout).context("TokenReview reply")?;
-    if v["status"]["authenticated"] != true {
-        anyhow::bail!("token not authenticated");
-    }
-    v["status"]["user"]["username"]
-        .as_str()
-        .map(str::to_owned)
-        .context("no username")
-}
-
 async fn issue(State(cp): State<Shared>, headers: HeaderMap, Json(body): Json<Value>) -> Reply {
-    let identity = match cp.authenticate(&headers) {
+    let identity = match cp.authenticate(&headers).await {
         Ok(i) => i,
         Err(r) => return r,
     };
@@ -198,7 +197,7 @@ async fn switch_key(
         return r;
     }
     let id = body["key_id"].as_str().unwrap_or_default().to_owned();
-    match load_key(&cp.args.keys_dir, &id) {
+    match load_key(&cp.keys_dir, &id) {
         Ok(key) => {
             let issuer = key.public_key().to_hex();
             if let Ok(mut k) = cp.key.lock() {
@@ -256,40 +255,54 @@ async fn revocations(State(cp): State<Shared>) -> Reply {
 #[tokio::main]
 async fn main() -> Result<()> {
     let args = Args::parse();
-    let policy: Policy = serde_json::from_slice(&std::fs::read(&args.policy)?)
-        .with_context(|| format!("policy {}", args.policy.display()))?;
-    let tokens = match &args.tokens {
-        Some(path) => serde_json::from_slice(&std::fs::read(path)?).context("token file")?,
-        None if args.token_review => BTreeMap::new(),
-        None => anyhow::bail!("give --tokens FILE or --token-review"),
-    };
-    let key = load_key(&args.keys_dir, &args.signing_key)?;
+    let cp = Arc::new(control_plane(&args)?);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
-    let issuer = key.public_key().to_hex();
-    let cp = Arc::new(Cp {
-        key: Mutex::new((args.signing_key.clone(), key)),
-        args,
-        policy,
-        tokens,
-        revoked: Mutex::new(Vec::new()),
-        version: AtomicU64::new(1),
-    });
-    let app = Router::new()
-        .route("/health", get(|| async { "ok" }))
-        .route("/v1/warrants", post(issue))
-        .route("/v1/revocations", get(revocations))
-        .route("/admin/signing-key", post(switch_key))
-        .route("/admin/revoke", post(revoke))
-        .with_state(cp);
+    let issuer = cp
+        .key
+        .lock()
+        .map(|k| k.1.public_key().to_hex())
+        .unwrap_or_default();
     println!(
         "{}",
         json!({"event": "started", "listen": addr.to_string(), "issuer": issuer})
     );
-    axum::serve(listener, app)
+    axum::serve(listener, router(cp))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
     Ok(())
+}
+
+fn control_plane(args: &Args) -> Result<Cp> {
+    let policy: Policy = serde_json::from_slice(&std::fs::read(&args.policy)?)
+        .with_context(|| format!("policy {}", args.policy.display()))?;
+    let auth = match (&args.tokens, args.token_review) {
+        (Some(path), false) => {
+            Auth::Tokens(serde_json::from_slice(&std::fs::read(path)?).context("token file")?)
+        }
+        (None, true) => Auth::TokenReview(TokenReviewer::in_cluster()?),
+        _ => anyhow::bail!("give one of --tokens FILE or --token-review"),
+    };
+    let key = load_key(&args.keys_dir, &args.signing_key)?;
+    Ok(Cp {
+        auth,
+        policy,
+        keys_dir: args.keys_dir.clone(),
+        admin_token: args.admin_token.clone(),
+        key: Mutex::new((args.signing_key.clone(), key)),
+        revoked: Mutex::new(Vec::new()),
+        version: AtomicU64::new(1),
+    })
+}
+
+fn router(cp: Shared) -> Router {
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/v1/warrants", post(issue))
+        .route("/v1/revocations", get(revocations))
+        .route("/admin/signing-key", post(switch_key))
+        .route("/admin/revoke", post(revoke))
+        .with_state(cp)
 }

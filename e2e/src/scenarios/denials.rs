@@ -1,6 +1,10 @@
-//! One scenario per deny reason: 403, the JSON body, the §3 log line found by
-//! the guide's jq filter, the metric increment, and the `X-Tenuo-Deny-Reason`
-//! header in debug mode only (checked after an upgrade to debug values).
+//! One scenario per deny reason, each sent in production mode and again after
+//! an upgrade to debug values: 403 and the §2 body (`reason`, `message`,
+//! `request_id`); the §3 log line as the guide's three jq programs find it
+//! (with the constraint, expected and actual of a violation); the
+//! `X-Tenuo-Deny-Reason` header in debug mode only, with the guide's example
+//! detail; and both `tenuo_authz_denied_total{reason}` and
+//! `tenuo_authz_total{result="deny",tool}` counting it.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -16,7 +20,10 @@ use tenuo_authz::Warrant;
 use super::{now, row, Ctx, Outcome};
 use crate::fixture::{base_values, READER};
 use crate::http::{request, Reply};
-use crate::logs::{denial_lines, sum_metric};
+use crate::logs::{
+    count_by_reason, count_of, denial_lines, sum_metric, tool_lines, ALL_DENIALS, BY_TOOL,
+    BY_TOOL_NAME, COUNT_BY_REASON,
+};
 use crate::report::Row;
 use crate::target::Target;
 
@@ -51,66 +58,126 @@ fn decode(text: &str) -> Result<Warrant> {
     chain.pop().context("empty chain")
 }
 
+/// What was sent for one denial: the reply, and the presented leaf warrant's
+/// id and token, and the PoP (none of which may reach the logs but the id).
+struct Sent {
+    reply: Reply,
+    warrant_id: String,
+    token: String,
+    pop: Option<String>,
+}
+
 /// Sends the request that must be denied for `reason`.
-fn send(target: &dyn Target, ctx: &Ctx, a: &Agent, reason: &str, rid: &str) -> Result<Reply> {
+fn send(target: &dyn Target, ctx: &Ctx, a: &Agent, reason: &str, rid: &str) -> Result<Sent> {
     let addr = target.authorizer();
-    let read = |w: &Warrant, path: &str, pop: Option<String>| {
-        let token = w.to_base64url();
-        let mut h = vec![("x-request-id", rid), ("x-tenuo-warrant", token.as_str())];
-        if let Some(p) = &pop {
-            h.push(("x-tenuo-pop", p));
-        }
-        request(addr, "GET", &format!("/files/read?path={path}"), &h, "")
-    };
-    let read_pop = |w: &Warrant, path: &str| pop(&a.key, w, "read_file", &args("path", path));
     let f = &ctx.fixture;
-    match reason {
-        "tool_not_in_warrant" => {
-            let token = a.good.to_base64url();
-            let p = pop(&a.key, &a.good, "run", &args("cmd", "ls"));
-            let h = [
-                ("x-request-id", rid),
-                ("x-tenuo-warrant", token.as_str()),
-                ("x-tenuo-pop", p.as_str()),
-            ];
-            request(addr, "POST", "/run", &h, r#"{"cmd":"ls"}"#)
-        }
-        "constraint_violation" => read(
-            &a.good,
-            "/etc/passwd",
-            Some(read_pop(&a.good, "/etc/passwd")),
-        ),
-        "warrant_expired" => {
-            let w = Issue::execution(a.key.public_key())
-                .tool("read_file", ConstraintSet::new())
-                .ttl_secs(60)
-                .sign(&f.old, now() - 600)?;
-            read(&w, "/data/a", Some(read_pop(&w, "/data/a")))
-        }
-        "missing_pop" => read(&a.good, "/data/a", None),
-        "invalid_pop" => read(&a.good, "/data/a", Some(read_pop(&a.good, "/data/b"))),
-        "chain_invalid" => {
-            let unrelated = Issue::execution(f.stranger.public_key())
-                .tool("read_file", ConstraintSet::new())
-                .sign(&f.stranger, now())?;
-            let chain = encode_base64url(&encode_chain(&[a.good.clone(), unrelated]));
-            let p = read_pop(&a.good, "/data/a");
-            let h = [
-                ("x-request-id", rid),
-                ("x-tenuo-warrant", chain.as_str()),
-                ("x-tenuo-pop", p.as_str()),
-            ];
-            request(addr, "GET", "/files/read?path=/data/a", &h, "")
-        }
-        "untrusted_issuer" => {
-            let w = Issue::execution(a.key.public_key())
-                .tool("read_file", ConstraintSet::new())
-                .ttl_secs(60)
-                .sign(&f.stranger, now())?;
-            read(&w, "/data/a", Some(read_pop(&w, "/data/a")))
-        }
-        "warrant_revoked" => read(&a.revoked, "/data/a", Some(read_pop(&a.revoked, "/data/a"))),
-        other => anyhow::bail!("unknown reason {other}"),
+    let read_pop = |w: &Warrant, path: &str| pop(&a.key, w, "read_file", &args("path", path));
+    // (leaf, token presented, method, path, body, PoP)
+    let (leaf, token, method, path, body, pop): (Warrant, String, _, String, _, Option<String>) =
+        match reason {
+            "tool_not_in_warrant" => {
+                let p = pop(&a.key, &a.good, "run", &args("cmd", "ls"));
+                let t = a.good.to_base64url();
+                (
+                    a.good.clone(),
+                    t,
+                    "POST",
+                    "/run".into(),
+                    r#"{"cmd":"ls"}"#,
+                    Some(p),
+                )
+            }
+            "constraint_violation" => {
+                let p = read_pop(&a.good, "/etc/passwd");
+                let t = a.good.to_base64url();
+                (
+                    a.good.clone(),
+                    t,
+                    "GET",
+                    read_path("/etc/passwd"),
+                    "",
+                    Some(p),
+                )
+            }
+            "warrant_expired" => {
+                let w = Issue::execution(a.key.public_key())
+                    .tool("read_file", ConstraintSet::new())
+                    .ttl_secs(60)
+                    .sign(&f.old, now() - 600)?;
+                let (p, t) = (read_pop(&w, "/data/a"), w.to_base64url());
+                (w, t, "GET", read_path("/data/a"), "", Some(p))
+            }
+            "missing_pop" => {
+                let t = a.good.to_base64url();
+                (a.good.clone(), t, "GET", read_path("/data/a"), "", None)
+            }
+            "invalid_pop" => {
+                // Signed over another argument than the one sent.
+                let p = read_pop(&a.good, "/data/b");
+                let t = a.good.to_base64url();
+                (a.good.clone(), t, "GET", read_path("/data/a"), "", Some(p))
+            }
+            "chain_invalid" => {
+                // A second link the good warrant's holder never issued.
+                let unrelated = Issue::execution(f.stranger.public_key())
+                    .tool("read_file", ConstraintSet::new())
+                    .sign(&f.stranger, now())?;
+                let chain = encode_base64url(&encode_chain(&[a.good.clone(), unrelated]));
+                let p = read_pop(&a.good, "/data/a");
+                (
+                    a.good.clone(),
+                    chain,
+                    "GET",
+                    read_path("/data/a"),
+                    "",
+                    Some(p),
+                )
+            }
+            "untrusted_issuer" => {
+                let w = Issue::execution(a.key.public_key())
+                    .tool("read_file", ConstraintSet::new())
+                    .ttl_secs(60)
+                    .sign(&f.stranger, now())?;
+                let (p, t) = (read_pop(&w, "/data/a"), w.to_base64url());
+                (w, t, "GET", read_path("/data/a"), "", Some(p))
+            }
+            "warrant_revoked" => {
+                let p = read_pop(&a.revoked, "/data/a");
+                let t = a.revoked.to_base64url();
+                (
+                    a.revoked.clone(),
+                    t,
+                    "GET",
+                    read_path("/data/a"),
+                    "",
+                    Some(p),
+                )
+            }
+            other => anyhow::bail!("unknown reason {other}"),
+        };
+    let mut headers = vec![("x-request-id", rid), ("x-tenuo-warrant", token.as_str())];
+    if let Some(p) = &pop {
+        headers.push(("x-tenuo-pop", p));
+    }
+    let reply = request(addr, method, &path, &headers, body)?;
+    Ok(Sent {
+        reply,
+        warrant_id: leaf.id().to_string(),
+        token,
+        pop,
+    })
+}
+
+fn read_path(path: &str) -> String {
+    format!("/files/read?path={path}")
+}
+
+/// The tool a denial is about: the route's.
+fn tool_of(reason: &str) -> &'static str {
+    if reason == "tool_not_in_warrant" {
+        "run"
+    } else {
+        "read_file"
     }
 }
 
@@ -180,6 +247,18 @@ pub(crate) fn run(target: &mut dyn Target, ctx: &Ctx) -> Vec<Row> {
     rows
 }
 
+/// The guide's example, verbatim: what debug mode says about reading
+/// /etc/passwd with a warrant for `Pattern(/data/*)`.
+const CONSTRAINT_HEADER: &str = "constraint_violation: path=/etc/passwd not in Pattern(/data/*)";
+
+/// Reasons whose §3 line names the warrant (the denial carries its id).
+const NAMES_WARRANT: [&str; 4] = [
+    "tool_not_in_warrant",
+    "constraint_violation",
+    "warrant_expired",
+    "warrant_revoked",
+];
+
 fn check(
     target: &mut dyn Target,
     ctx: &Ctx,
@@ -188,8 +267,19 @@ fn check(
     debug: bool,
     o: &mut Outcome,
 ) -> Result<()> {
-    let sample = format!("tenuo_authz_denied_total{{reason=\"{reason}\"}}");
-    let before = sum_metric(&target.metrics()?, &sample);
+    let tool = tool_of(reason);
+    let denied = format!("tenuo_authz_denied_total{{reason=\"{reason}\"}}");
+    let decided = format!("tenuo_authz_total{{result=\"deny\",tool=\"{tool}\"}}");
+    let metrics = target.metrics()?;
+    let (denied0, decided0) = (
+        sum_metric(&metrics, &denied),
+        sum_metric(&metrics, &decided),
+    );
+    let counted0 = if ctx.jq {
+        count_of(&count_by_reason(&target.logs()?)?, reason)
+    } else {
+        0
+    };
     let mode = if debug { "debug" } else { "prod" };
     let rid = format!("e2e-{reason}-{mode}");
     // A revocation reaches the pods when the mounted Secret does: poll.
@@ -199,64 +289,155 @@ fn check(
         } else {
             Duration::ZERO
         };
-    let reply = loop {
-        let reply = send(target, ctx, agent, reason, &rid)?;
+    let sent = loop {
+        let sent = send(target, ctx, agent, reason, &rid)?;
         o.requests += 1;
-        if reply.json()["reason"] == reason || Instant::now() >= deadline {
-            break reply;
+        if sent.reply.json()["reason"] == reason || Instant::now() >= deadline {
+            break sent;
         }
         std::thread::sleep(Duration::from_millis(500));
     };
+    let reply = &sent.reply;
+
+    // The response: 403 and the §2 body.
     let body = reply.json();
     o.check(reply.status == 403, || {
         format!("{mode}: status {} (want 403): {}", reply.status, reply.body)
     });
+    let message = body["message"].as_str().unwrap_or_default();
     o.check(
         body["authorized"] == false
             && body["reason"] == reason
+            && !message.is_empty()
             && body["request_id"] == rid.as_str(),
-        || format!("{mode}: body {}", reply.body),
+        || {
+            format!(
+                "{mode}: body {} (want authorized, reason, message, request_id {rid})",
+                reply.body
+            )
+        },
     );
+    if !debug && reason == "constraint_violation" {
+        o.check(!message.contains("/etc/passwd"), || {
+            format!("production mode: the message reveals the argument: {message:?}")
+        });
+    }
+
+    // `X-Tenuo-Deny-Reason: <reason>: <detail>`, in debug mode only.
     let header = reply.header("x-tenuo-deny-reason");
     if debug {
-        o.check(
-            header.is_some_and(|h| h.starts_with(&format!("{reason}: "))),
-            || format!("debug: X-Tenuo-Deny-Reason is {header:?}"),
-        );
+        let detail = header.and_then(|h| h.strip_prefix(&format!("{reason}: ")));
+        o.check(detail.is_some_and(|d| !d.trim().is_empty()), || {
+            format!("debug: X-Tenuo-Deny-Reason is {header:?}, want \"{reason}: <detail>\"")
+        });
+        if reason == "constraint_violation" {
+            o.check(header == Some(CONSTRAINT_HEADER), || {
+                format!("debug: X-Tenuo-Deny-Reason is {header:?}, the guide shows {CONSTRAINT_HEADER:?}")
+            });
+        }
     } else {
         o.check(header.is_none(), || {
             format!("production mode sent X-Tenuo-Deny-Reason: {header:?}")
         });
     }
-    // jq 'select(.event == "authorization_denied")', then this request's line.
+
+    if ctx.jq {
+        check_log(target, &sent, reason, &rid, mode, counted0, o)?;
+    } else {
+        o.fail(format!(
+            "{mode}: jq is not on PATH, so the guide's filters could not look for the log line \
+             (install jq)"
+        ));
+    }
+
+    // Both metrics the contract and the guide name.
+    let metrics = target.metrics()?;
+    for (sample, before) in [(&denied, denied0), (&decided, decided0)] {
+        let after = sum_metric(&metrics, sample);
+        o.check(after >= before + 1.0, || {
+            format!("{mode}: {sample} went from {before} to {after}")
+        });
+    }
+    Ok(())
+}
+
+/// The §3 line, found by the guide's three jq programs run verbatim on the
+/// raw log stream.
+fn check_log(
+    target: &dyn Target,
+    sent: &Sent,
+    reason: &str,
+    rid: &str,
+    mode: &str,
+    counted0: u64,
+    o: &mut Outcome,
+) -> Result<()> {
+    let tool = tool_of(reason);
     let deadline = Instant::now() + Duration::from_secs(10);
-    let line = loop {
+    let (raw, line) = loop {
         let raw = target.logs()?;
-        let found = denial_lines(&raw)
+        // "All denials"; the last line of this request (a revocation is polled).
+        let found = denial_lines(&raw)?
             .into_iter()
-            .find(|l| l["request_id"] == rid.as_str());
+            .rfind(|l| l["request_id"] == rid);
         if found.is_some() || Instant::now() >= deadline {
-            if found.is_some() {
-                let leaked = raw.contains(&agent.good.to_base64url()[..40]);
-                o.check(!leaked, || {
-                    format!("{mode}: a warrant leaked into the logs")
-                });
-            }
-            break found;
+            break (raw, found);
         }
         std::thread::sleep(Duration::from_millis(300));
     };
-    match line {
-        None => o
-            .problems
-            .push(format!("{mode}: no authorization_denied line for {rid}")),
-        Some(l) => o.check(l["reason"] == reason && l["level"] == "warn", || {
-            format!("{mode}: log line {l}")
-        }),
+    let Some(line) = line else {
+        o.fail(format!(
+            "{mode}: jq '{ALL_DENIALS}' found no line with request_id {rid}"
+        ));
+        return Ok(());
+    };
+    o.check(
+        line["level"] == "warn"
+            && line["event"] == "authorization_denied"
+            && line["reason"] == reason
+            && line["tool"] == tool,
+        || format!("{mode}: log line {line} (want level warn, reason {reason}, tool {tool})"),
+    );
+    if reason == "constraint_violation" {
+        o.check(
+            line["constraint"] == "path"
+                && line["expected"] == "Pattern(/data/*)"
+                && line["actual"] == "/etc/passwd",
+            || {
+                format!(
+                    "{mode}: log line {line} (want constraint path, expected Pattern(/data/*), \
+                     actual /etc/passwd)"
+                )
+            },
+        );
     }
-    let after = sum_metric(&target.metrics()?, &sample);
-    o.check(after >= before + 1.0, || {
-        format!("{mode}: {sample} went from {before} to {after}")
+    if NAMES_WARRANT.contains(&reason) {
+        o.check(line["warrant_id"] == sent.warrant_id.as_str(), || {
+            format!(
+                "{mode}: log line {line} (want warrant_id {})",
+                sent.warrant_id
+            )
+        });
+    }
+    // "By tool" selects read_file's denials, and only those.
+    let by_tool = tool_lines(&raw)?.iter().any(|l| l["request_id"] == rid);
+    let want = tool == BY_TOOL_NAME;
+    o.check(by_tool == want, || {
+        format!("{mode}: jq '{BY_TOOL}' selected this {tool} denial: {by_tool}, want {want}")
+    });
+    // "Count by reason" counts it.
+    let counted = count_of(&count_by_reason(&raw)?, reason);
+    o.check(counted > counted0, || {
+        format!(
+            "{mode}: jq -r '{COUNT_BY_REASON}' | sort | uniq -c counted {reason} {counted0}, \
+             then {counted}"
+        )
+    });
+    // Never a warrant or a PoP in the logs.
+    let leaked = raw.contains(&sent.token[..40])
+        || sent.pop.as_ref().is_some_and(|p| raw.contains(p.as_str()));
+    o.check(!leaked, || {
+        format!("{mode}: a warrant or a PoP leaked into the logs")
     });
     Ok(())
 }

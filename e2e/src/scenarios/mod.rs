@@ -1,5 +1,6 @@
 //! The suite: setup, then every scenario as a row of the report.
 
+mod control_plane;
 mod delivery;
 mod denials;
 mod rotation;
@@ -11,6 +12,7 @@ use anyhow::{Context, Result};
 
 use crate::client::ControlPlaneClient;
 use crate::fixture::{base_values, Fixture};
+use crate::logs::jq_available;
 use crate::report::{Report, Row};
 use crate::target::Target;
 
@@ -19,6 +21,8 @@ pub(crate) struct Ctx {
     pub(crate) fixture: Fixture,
     pub(crate) cp: ControlPlaneClient,
     pub(crate) revocation_wait: Duration,
+    /// Whether `jq` runs here (the denial rows fail without it).
+    pub(crate) jq: bool,
 }
 
 impl Ctx {
@@ -34,16 +38,26 @@ impl Ctx {
 /// A scenario's counts, or why it failed.
 #[derive(Debug, Default)]
 pub(crate) struct Outcome {
+    /// Requests sent to the authorizer.
     pub(crate) requests: u64,
+    /// Failed allowed requests and failed checks.
     pub(crate) failures: u64,
+    /// What failed, for the report.
     pub(crate) problems: Vec<String>,
 }
 
 impl Outcome {
+    /// A check: when it fails, one more failure and its description.
     pub(crate) fn check(&mut self, ok: bool, what: impl FnOnce() -> String) {
         if !ok {
-            self.problems.push(what());
+            self.fail(what());
         }
+    }
+
+    /// One failure, described.
+    pub(crate) fn fail(&mut self, what: String) {
+        self.failures += 1;
+        self.problems.push(what);
     }
 }
 
@@ -57,6 +71,13 @@ pub(crate) fn now() -> u64 {
 /// Sets up the control plane and the release, then runs every scenario.
 /// `Err` only when setup fails; a failed scenario is a failed row.
 pub fn run_suite(target: &mut dyn Target) -> Result<Report> {
+    let jq = jq_available();
+    if !jq && std::env::var("CI").is_ok_and(|v| v == "true") {
+        anyhow::bail!(
+            "jq is not on PATH: the denial scenarios run the guide's jq filters, and CI=true \
+             requires them (install jq)"
+        );
+    }
     let fixture = Fixture::generate()?;
     let spec = fixture.control_plane();
     target
@@ -87,13 +108,15 @@ pub fn run_suite(target: &mut dyn Target) -> Result<Report> {
         fixture,
         cp,
         revocation_wait,
+        jq,
     };
 
     let mut report = Report::default();
     for row in denials::run(target, &ctx) {
         report.rows.push(row);
     }
-    let scenarios: [(&str, Scenario); 4] = [
+    let scenarios: [(&str, Scenario); 5] = [
+        ("control_plane_policy", control_plane::policy),
         ("control_plane_fetch", delivery::control_plane_fetch),
         ("request_header", delivery::request_header),
         ("env_from_secret", delivery::env_from_secret),
@@ -114,14 +137,16 @@ pub(crate) fn timed(name: &str, target: &mut dyn Target, ctx: &Ctx, f: Scenario)
     row(name, start, result, target)
 }
 
+/// A row from an outcome. A failed row counts at least one failure, so the
+/// table never shows FAIL next to 0 (a problem reported without a count, as
+/// an agent's error list, is one).
 pub(crate) fn row(name: &str, start: Instant, result: Result<Outcome>, target: &dyn Target) -> Row {
     let (passed, requests, failures, detail) = match result {
-        Ok(o) => (
-            o.problems.is_empty() && o.failures == 0,
-            o.requests,
-            o.failures,
-            o.problems.join("\n"),
-        ),
+        Ok(o) => {
+            let passed = o.problems.is_empty() && o.failures == 0;
+            let failures = if passed { 0 } else { o.failures.max(1) };
+            (passed, o.requests, failures, o.problems.join("\n"))
+        }
         Err(e) => (false, 0, 1, format!("{e:#}")),
     };
     let detail = if passed {

@@ -40,7 +40,7 @@ async fn answer(state: Arc<State>) -> &'static str {
     let n = state.seen.fetch_add(1, Ordering::Relaxed) + 1;
     match state.behaviour {
         Behaviour::EveryNth { n: every, delay } => {
-            if n % every == 0 {
+            if n.is_multiple_of(every) {
                 tokio::time::sleep(delay).await;
             }
         }

@@ -3,9 +3,17 @@
 //! the files of its ConfigMap and Secret volumes), the replicas behind a
 //! round-robin TCP proxy standing in for the Service, and a rollout as
 //! start-new, ready, stop-old, one replica at a time.
+//!
+//! The proxy listens on 127.0.0.1 at the rendered Service's `http` port
+//! (9090 by default), plus `TENUO_E2E_PORT_OFFSET` when set (for a machine
+//! where that port is taken); the run fails, naming the port, when it cannot
+//! bind. It forwards to each replica's listener that the Service's
+//! `targetPort` resolves to through the container's named ports. The replicas
+//! themselves listen on free loopback ports (two cannot share the Service's).
 
 mod process;
 mod proxy;
+mod service;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -20,6 +28,10 @@ use xshell::Shell;
 use super::{python, render, Bins};
 use process::{Plan, Process};
 use proxy::Proxy;
+use service::Routes;
+
+/// Added to the Service's port numbers for the proxy, when set.
+const PORT_OFFSET_VAR: &str = "TENUO_E2E_PORT_OFFSET";
 
 pub(crate) struct LocalTarget {
     root: PathBuf,
@@ -27,7 +39,9 @@ pub(crate) struct LocalTarget {
     bins: Bins,
     dir: PathBuf,
     secrets: BTreeMap<String, BTreeMap<String, String>>,
-    proxy: Proxy,
+    /// Bound at the first install, on the rendered Service's port.
+    proxy: Option<Proxy>,
+    routes: Option<Routes>,
     replicas: Vec<Process>,
     generation: u32,
     logs: Arc<Mutex<String>>,
@@ -49,7 +63,8 @@ impl LocalTarget {
             bins,
             dir,
             secrets: BTreeMap::new(),
-            proxy: Proxy::start()?,
+            proxy: None,
+            routes: None,
             replicas: Vec::new(),
             generation: 0,
             logs: Arc::new(Mutex::new(String::new())),
@@ -63,8 +78,9 @@ impl LocalTarget {
         self.dir.join("secrets").join(name)
     }
 
-    /// The rendered Deployment as a process plan, and its replica count.
-    fn plan(&mut self, objects: &[Value]) -> Result<(Plan, usize)> {
+    /// The rendered Deployment as a process plan, its replica count, and the
+    /// Service's routes to it.
+    fn plan(&mut self, objects: &[Value]) -> Result<(Plan, usize, Routes)> {
         let deployment = objects
             .iter()
             .find(|o| o["kind"] == "Deployment")
@@ -75,6 +91,7 @@ impl LocalTarget {
             .as_array()
             .and_then(|c| c.iter().find(|c| c["name"] == "tenuo-authorizer"))
             .context("no tenuo-authorizer container")?;
+        let routes = service::resolve(objects, deployment, container)?;
         let gen_dir = self.dir.join(format!("gen-{}", self.generation));
         // Volumes: ConfigMaps written per generation, Secrets live (shared).
         let mut mounts: Vec<(String, PathBuf)> = Vec::new();
@@ -154,27 +171,71 @@ impl LocalTarget {
                 args: program[1..].iter().cloned().chain(args).collect(),
                 env,
                 ready_path,
+                ready: routes.ready,
             },
             replicas,
+            routes,
         ))
     }
 
+    /// The proxy on the Service's `http` port (plus the offset), bound once.
+    fn bind_service(&mut self, routes: &Routes) -> Result<()> {
+        let offset: u16 = match std::env::var(PORT_OFFSET_VAR) {
+            Ok(v) => v
+                .parse()
+                .with_context(|| format!("{PORT_OFFSET_VAR}={v} is not a port offset"))?,
+            Err(_) => 0,
+        };
+        let port = routes.http_port.checked_add(offset).with_context(|| {
+            format!(
+                "{} + {PORT_OFFSET_VAR} {offset} is no port",
+                routes.http_port
+            )
+        })?;
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        if self.proxy.as_ref().is_some_and(|p| p.addr == addr) {
+            return Ok(());
+        }
+        let proxy =
+            Proxy::start(addr).with_context(|| {
+                format!(
+                "cannot listen on {addr}, Service {}'s http port {}{}: stop what listens there, \
+                 or set {PORT_OFFSET_VAR}=N to use port {}+N",
+                routes.name,
+                routes.http_port,
+                if offset > 0 { format!(" + {offset}") } else { String::new() },
+                routes.http_port
+            )
+            })?;
+        for p in &self.replicas {
+            proxy.add(p.address(routes.http)?);
+        }
+        self.proxy = Some(proxy);
+        Ok(())
+    }
+
     /// Start-new, ready, stop-old, one replica at a time (maxSurge 1,
-    /// maxUnavailable 0).
-    fn rollout(&mut self, plan: &Plan, replicas: usize) -> Result<()> {
+    /// maxUnavailable 0): an old replica leaves the Service before its
+    /// SIGTERM, as its endpoint would.
+    fn rollout(&mut self, plan: &Plan, replicas: usize, routes: &Routes) -> Result<()> {
+        let proxy = self.proxy.as_ref().context("no Service bound")?;
         let mut old = std::mem::take(&mut self.replicas);
         for _ in 0..replicas {
             let p = Process::start_authorizer(plan, Arc::clone(&self.logs))?;
-            self.proxy.add(p.addr);
+            proxy.add(p.address(routes.http)?);
             self.replicas.push(p);
             if let Some(mut o) = old.pop() {
-                self.proxy.remove(o.addr);
+                proxy.remove(o.address(routes.http)?);
                 o.terminate()?;
             }
         }
         for mut o in old {
-            self.proxy.remove(o.addr);
+            proxy.remove(o.address(routes.http)?);
             o.terminate()?;
+        }
+        let behind = proxy.backends().len();
+        if behind != replicas {
+            bail!("the Service routes to {behind} replicas after the rollout, want {replicas}");
         }
         Ok(())
     }
@@ -185,8 +246,11 @@ impl Target for LocalTarget {
         "local"
     }
 
+    /// The Service; before the first install, an address nothing serves.
     fn authorizer(&self) -> SocketAddr {
-        self.proxy.addr
+        self.proxy
+            .as_ref()
+            .map_or(SocketAddr::from(([127, 0, 0, 1], 0)), |p| p.addr)
     }
 
     fn write_secret(&mut self, name: &str, data: &BTreeMap<String, String>) -> Result<()> {
@@ -245,29 +309,31 @@ impl Target for LocalTarget {
         let file = self.dir.join(format!("values-{}.json", self.generation));
         std::fs::write(&file, serde_json::to_vec_pretty(values)?)?;
         let objects = render::render(&self.sh, &self.root, &file)?;
-        if !objects.iter().any(|o| o["kind"] == "Service") {
-            bail!("the chart rendered no Service");
-        }
-        let (plan, replicas) = self.plan(&objects)?;
-        self.rollout(&plan, replicas)?;
+        let (plan, replicas, routes) = self.plan(&objects)?;
+        self.bind_service(&routes)?;
+        self.rollout(&plan, replicas, &routes)?;
         self.plan = Some((plan, replicas));
+        self.routes = Some(routes);
         Ok(())
     }
 
     fn restart(&mut self) -> Result<()> {
         let (plan, replicas) = self.plan.clone().context("nothing installed")?;
-        self.rollout(&plan, replicas)
+        let routes = self.routes.clone().context("nothing installed")?;
+        self.rollout(&plan, replicas, &routes)
     }
 
     fn logs(&self) -> Result<String> {
         Ok(self.logs.lock().map(|l| l.clone()).unwrap_or_default())
     }
 
+    /// Each replica's metrics, through the Service's `metrics` targetPort.
     fn metrics(&self) -> Result<Vec<String>> {
+        let routes = self.routes.as_ref().context("nothing installed")?;
         self.replicas
             .iter()
             .map(|p| {
-                let metrics = p.metrics.context("no metrics address")?;
+                let metrics = p.address(routes.metrics)?;
                 Ok(tenuo_e2e::request(metrics, "GET", "/metrics", &[], "")?.body)
             })
             .collect()

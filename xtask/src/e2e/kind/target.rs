@@ -1,21 +1,53 @@
-//! [`Target`] on a kind cluster, through kubectl and helm.
+//! [`Target`] on a kind cluster, through kubectl and helm: the suite runs on
+//! the host through NodePorts; agents run in the cluster as Jobs, their
+//! ingress as a Deployment.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
-use tenuo_e2e::{AgentRun, ControlPlaneSpec, Target, NAMESPACE, RELEASE};
+use tenuo_e2e::agents::{AgentJob, AgentPod, AGENTS_NAMESPACE, HEADER_AGENT, HEADER_PORT};
+use tenuo_e2e::{
+    AgentNetwork, AgentRun, ControlPlaneSpec, Ingress, IngressSpec, Target, NAMESPACE, RELEASE,
+};
 use xshell::{cmd, Shell};
 
-use super::manifests;
-use crate::e2e::python;
+use super::manifests::{self, CONTROL_PLANE_HTTP};
+use super::{diagnostics, E2E_IMAGE};
 
 /// NodePorts kind maps to 127.0.0.1 (see e2e/kind/cluster.yaml).
 pub(crate) const AUTHORIZER_PORT: u16 = 30090;
 pub(crate) const CONTROL_PLANE_PORT: u16 = 30080;
-pub(crate) const AGENTS: &str = "agents";
+pub(crate) const INGRESS_PORT: u16 = 30081;
+/// The guide's selector of the authorizer's pods (`kubectl logs -l app=tenuo-authorizer`).
+const GUIDE_SELECTOR: &str = "app=tenuo-authorizer";
+/// An agent Job's own deadline is 300 s; this is a little longer.
+const JOB_WAIT: Duration = Duration::from_secs(330);
+/// Pod states that no amount of waiting fixes.
+const STUCK: [&str; 5] = [
+    "ErrImageNeverPull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "CrashLoopBackOff",
+];
+
+/// Where pods find the Services: cluster DNS.
+pub(crate) fn network() -> AgentNetwork {
+    let svc = |name: &str, ns: &str, port: u16| format!("{name}.{ns}.svc.cluster.local:{port}");
+    AgentNetwork {
+        authorizer: format!("http://{}", svc(RELEASE, NAMESPACE, 9090)),
+        control_plane: format!(
+            "http://{}",
+            svc("control-plane", NAMESPACE, CONTROL_PLANE_HTTP)
+        ),
+        serve_listen: format!("0.0.0.0:{HEADER_PORT}"),
+        serve_upstream: svc(HEADER_AGENT, AGENTS_NAMESPACE, HEADER_PORT),
+    }
+}
 
 pub(crate) struct KindTarget {
     sh: Shell,
@@ -23,6 +55,7 @@ pub(crate) struct KindTarget {
     dir: PathBuf,
     secrets: BTreeMap<String, BTreeMap<String, String>>,
     generation: u32,
+    runs: u32,
 }
 
 impl KindTarget {
@@ -35,8 +68,9 @@ impl KindTarget {
             dir,
             secrets: BTreeMap::new(),
             generation: 0,
+            runs: 0,
         };
-        t.apply(&manifests::namespaces())?;
+        t.apply(&manifests::namespaces()?)?;
         Ok(t)
     }
 
@@ -47,6 +81,47 @@ impl KindTarget {
             .quiet()
             .run()?;
         Ok(())
+    }
+
+    fn json(&self, args: &[&str]) -> Result<Value> {
+        let sh = &self.sh;
+        let text = cmd!(sh, "kubectl {args...} -o json").quiet().read()?;
+        Ok(serde_json::from_str(&text)?)
+    }
+
+    /// Waits for the Job to succeed or fail; a pod stuck in a state that
+    /// waiting cannot fix fails at once.
+    fn wait_job(&self, name: &str) -> Result<&'static str> {
+        let deadline = Instant::now() + JOB_WAIT;
+        let selector = format!("job-name={name}");
+        loop {
+            let job = self.json(&["-n", AGENTS_NAMESPACE, "get", "job", name])?;
+            if job["status"]["succeeded"].as_u64().unwrap_or(0) > 0 {
+                return Ok("succeeded");
+            }
+            if job["status"]["failed"].as_u64().unwrap_or(0) > 0 {
+                return Ok("failed");
+            }
+            let pods = self.json(&["-n", AGENTS_NAMESPACE, "get", "pods", "-l", &selector])?;
+            for pod in pods["items"].as_array().into_iter().flatten() {
+                for c in pod["status"]["containerStatuses"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    let waiting = &c["state"]["waiting"];
+                    if let Some(reason) = waiting["reason"].as_str() {
+                        if STUCK.contains(&reason) {
+                            bail!("Job {name}: {reason}: {}", waiting["message"]);
+                        }
+                    }
+                }
+            }
+            if Instant::now() >= deadline {
+                bail!("Job {name} neither succeeded nor failed in {JOB_WAIT:?}");
+            }
+            std::thread::sleep(Duration::from_secs(2));
+        }
     }
 }
 
@@ -66,9 +141,10 @@ impl Target for KindTarget {
     }
 
     fn deploy_control_plane(&mut self, spec: &ControlPlaneSpec) -> Result<SocketAddr> {
+        self.apply(&manifests::service_accounts(spec)?)?;
         self.apply(&manifests::control_plane(
             spec,
-            super::IMAGE,
+            E2E_IMAGE,
             CONTROL_PLANE_PORT,
         )?)?;
         self.apply(&[manifests::authorizer_node_port(AUTHORIZER_PORT)?])?;
@@ -83,14 +159,16 @@ impl Target for KindTarget {
 
     fn workload_token(&self, workload: &str) -> Result<String> {
         // system:serviceaccount:<ns>:<name> → a bound token the control plane
-        // checks with a TokenReview.
+        // checks with a TokenReview (what the suite's own load presents; the
+        // agents' pods present their projected tokens).
         let name = workload.rsplit(':').next().context("workload identity")?;
         let sh = &self.sh;
-        Ok(
-            cmd!(sh, "kubectl -n {AGENTS} create token {name} --duration=1h")
-                .quiet()
-                .read()?,
+        Ok(cmd!(
+            sh,
+            "kubectl -n {AGENTS_NAMESPACE} create token {name} --duration=1h"
         )
+        .quiet()
+        .read()?)
     }
 
     fn upgrade(&mut self, values: &Value) -> Result<()> {
@@ -128,10 +206,9 @@ impl Target for KindTarget {
 
     fn logs(&self) -> Result<String> {
         let sh = &self.sh;
-        let selector = format!("app.kubernetes.io/name={RELEASE}");
         Ok(cmd!(
             sh,
-            "kubectl -n {NAMESPACE} logs -l {selector} --tail=-1 --max-log-requests=10"
+            "kubectl -n {NAMESPACE} logs -l {GUIDE_SELECTOR} --tail=-1 --max-log-requests=10"
         )
         .quiet()
         .read()?)
@@ -139,8 +216,7 @@ impl Target for KindTarget {
 
     fn metrics(&self) -> Result<Vec<String>> {
         let sh = &self.sh;
-        let selector = format!("app.kubernetes.io/name={RELEASE}");
-        let pods = cmd!(sh, "kubectl -n {NAMESPACE} get pods -l {selector} --field-selector=status.phase=Running -o name").quiet().read()?;
+        let pods = cmd!(sh, "kubectl -n {NAMESPACE} get pods -l {GUIDE_SELECTOR} --field-selector=status.phase=Running -o name").quiet().read()?;
         pods.lines()
             .map(|pod| {
                 let name = pod.trim_start_matches("pod/");
@@ -150,56 +226,79 @@ impl Target for KindTarget {
             .collect()
     }
 
+    /// The agent as a Job in the agents' namespace; a Secret it reads from
+    /// `envFrom` is copied there (a pod reads Secrets of its own namespace).
     fn run_agent(
         &mut self,
         args: &[String],
         env: &[(String, String)],
         env_from_secret: Option<&str>,
     ) -> Result<AgentRun> {
-        // The agent runs on the host, through the NodePorts.
-        let mut command = std::process::Command::new(python());
-        command.arg(self.root.join("e2e/agent/agent.py")).args(args);
-        command.envs(env.iter().map(|(k, v)| (k, v)));
-        if let Some(name) = env_from_secret {
-            command.envs(self.secrets.get(name).context("no such Secret")?);
+        self.runs += 1;
+        let mut pod = AgentPod::new(&format!("agent-run-{}", self.runs), None, args.to_vec());
+        for (k, v) in env {
+            pod = pod.env(k, v);
         }
-        let out = command.output()?;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        serde_json::from_str(stdout.lines().last().unwrap_or_default())
-            .with_context(|| format!("agent output {stdout:?}"))
+        if let Some(name) = env_from_secret {
+            let data = self.secrets.get(name).context("no such Secret")?.clone();
+            pod = pod.secret(name, data).env_from(name);
+        }
+        self.run_agent_job(&pod.build())
     }
 
     fn diagnostics(&self) -> String {
+        diagnostics::collect(&self.sh, 40)
+    }
+
+    fn agent_network(&self, _control_plane: SocketAddr) -> Result<AgentNetwork> {
+        Ok(network())
+    }
+
+    /// Applies the Job (replacing one of the same name) and its objects,
+    /// waits for it, and reads the summary from its log.
+    fn run_agent_job(&mut self, job: &AgentJob) -> Result<AgentRun> {
+        let name = job.name().to_owned();
+        let sh = &self.sh;
+        cmd!(
+            sh,
+            "kubectl -n {AGENTS_NAMESPACE} delete job {name} --ignore-not-found --cascade=foreground --wait=true"
+        )
+        .quiet()
+        .run()?;
+        self.apply(&manifests::agent_job(job)?)?;
+        let state = self.wait_job(&name)?;
         let sh = &self.sh;
         let logs = cmd!(
             sh,
-            "kubectl logs -A --all-containers --tail=50 -l app.kubernetes.io/part-of=tenuo-e2e"
+            "kubectl -n {AGENTS_NAMESPACE} logs job/{name} -c agent --tail=-1"
         )
         .quiet()
         .ignore_status()
-        .read()
-        .unwrap_or_default();
-        let auth = self.logs().unwrap_or_default();
-        let events = cmd!(sh, "kubectl get events -A --sort-by=.lastTimestamp")
-            .quiet()
-            .ignore_status()
-            .read()
-            .unwrap_or_default();
-        let tail = |s: &str, n: usize| {
-            s.lines()
-                .rev()
-                .take(n)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect::<Vec<_>>()
-                .join("\n")
-        };
-        format!(
-            "pod logs:\n{}\n{}\nevents:\n{}",
-            tail(&logs, 40),
-            tail(&auth, 40),
-            tail(&events, 40)
+        .read()?;
+        serde_json::from_str(logs.lines().last().unwrap_or_default())
+            .with_context(|| format!("Job {name} {state}; its log: {logs:?}"))
+    }
+
+    fn start_ingress(&mut self, spec: &IngressSpec) -> Result<Ingress> {
+        let control_plane = network()
+            .control_plane
+            .trim_start_matches("http://")
+            .to_owned();
+        self.apply(&manifests::ingress(
+            spec,
+            E2E_IMAGE,
+            &control_plane,
+            INGRESS_PORT,
+        )?)?;
+        let sh = &self.sh;
+        cmd!(
+            sh,
+            "kubectl -n {AGENTS_NAMESPACE} rollout status deployment/ingress --timeout=120s"
         )
+        .run()?;
+        Ok(Ingress::remote(SocketAddr::from((
+            [127, 0, 0, 1],
+            INGRESS_PORT,
+        ))))
     }
 }

@@ -1,5 +1,7 @@
-//! A child process that logs JSON lines on stdout and announces its addresses
-//! with a `started` line.
+//! A child process that logs JSON lines and announces its addresses with a
+//! `started` line. Its stdout and stderr both go to its log stream, as a
+//! container's do under `kubectl logs`: what an operator pipes into the
+//! guide's jq is everything the process prints.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -10,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use super::service::Listener;
+
 /// How to start one replica.
 #[derive(Clone, Debug)]
 pub(crate) struct Plan {
@@ -17,6 +21,8 @@ pub(crate) struct Plan {
     pub(crate) args: Vec<String>,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) ready_path: String,
+    /// The listener the readiness probe's port resolves to.
+    pub(crate) ready: Listener,
 }
 
 pub(crate) struct Process {
@@ -30,9 +36,10 @@ impl Process {
     /// Starts an authorizer replica and waits until it is ready.
     pub(crate) fn start_authorizer(plan: &Plan, logs: Arc<Mutex<String>>) -> Result<Self> {
         let p = Self::start_json(&plan.program, &plan.args, &plan.env, logs)?;
+        let probe = p.address(plan.ready)?;
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            match tenuo_e2e::request(p.addr, "GET", &plan.ready_path, &[], "") {
+            match tenuo_e2e::request(probe, "GET", &plan.ready_path, &[], "") {
                 Ok(r) if r.status == 200 => return Ok(p),
                 _ if Instant::now() >= deadline => bail!("replica {} never became ready", p.addr),
                 _ => std::thread::sleep(Duration::from_millis(100)),
@@ -56,13 +63,20 @@ impl Process {
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .with_context(|| format!("starting {}", program.display()))?;
         let stdout = child.stdout.take().context("stdout")?;
+        let stderr = child.stderr.take().context("stderr")?;
         let own_log = Arc::new(Mutex::new(Vec::new()));
-        let own = Arc::clone(&own_log);
         let (tx, rx) = std::sync::mpsc::channel();
+        let (own, all) = (Arc::clone(&own_log), Arc::clone(&logs));
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                record(&all, &own, line);
+            }
+        });
+        let own = Arc::clone(&own_log);
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
@@ -73,13 +87,7 @@ impl Process {
                         ));
                     }
                 }
-                if let Ok(mut l) = logs.lock() {
-                    l.push_str(&line);
-                    l.push('\n');
-                }
-                if let Ok(mut o) = own.lock() {
-                    o.push(line);
-                }
+                record(&logs, &own, line);
             }
         });
         let (listen, metrics) = match rx.recv_timeout(Duration::from_secs(30)) {
@@ -87,7 +95,8 @@ impl Process {
             Err(_) => {
                 let _ = child.kill();
                 let status = child.wait();
-                bail!("{} did not start ({status:?})", program.display());
+                let log = own_log.lock().map(|l| l.join("\n")).unwrap_or_default();
+                bail!("{} did not start ({status:?}):\n{log}", program.display());
             }
         };
         Ok(Self {
@@ -96,6 +105,16 @@ impl Process {
             metrics: metrics.and_then(|m| m.parse().ok()),
             own_log,
         })
+    }
+
+    /// The address of one of its listeners.
+    pub(crate) fn address(&self, listener: Listener) -> Result<SocketAddr> {
+        match listener {
+            Listener::Http => Ok(self.addr),
+            Listener::Metrics => self
+                .metrics
+                .with_context(|| format!("replica {} announced no metrics address", self.addr)),
+        }
     }
 
     /// SIGTERM, then wait (at most 40 s) for the graceful exit.
@@ -119,6 +138,18 @@ impl Process {
     pub(crate) fn log_tail(&self, n: usize) -> String {
         let log = self.own_log.lock().map(|l| l.clone()).unwrap_or_default();
         log[log.len().saturating_sub(n)..].join("\n")
+    }
+}
+
+/// One line into the shared stream (every replica, as `kubectl logs -l`) and
+/// into the process's own.
+fn record(all: &Mutex<String>, own: &Mutex<Vec<String>>, line: String) {
+    if let Ok(mut l) = all.lock() {
+        l.push_str(&line);
+        l.push('\n');
+    }
+    if let Ok(mut o) = own.lock() {
+        o.push(line);
     }
 }
 

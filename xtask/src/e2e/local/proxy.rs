@@ -1,4 +1,5 @@
-//! The Service: a loopback TCP proxy, round-robin over the ready replicas.
+//! The Service: a loopback TCP proxy on the Service's port, round-robin over
+//! the ready replicas' resolved target listeners.
 
 use std::io::copy;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -15,8 +16,9 @@ pub(crate) struct Proxy {
 }
 
 impl Proxy {
-    pub(crate) fn start() -> Result<Self> {
-        let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// Listens on `addr`; fails when it is taken.
+    pub(crate) fn start(addr: SocketAddr) -> Result<Self> {
+        let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         let backends: Arc<Mutex<Vec<SocketAddr>>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
@@ -44,16 +46,23 @@ impl Proxy {
         })
     }
 
+    /// Routes new connections to `backend` too.
     pub(crate) fn add(&self, backend: SocketAddr) {
         if let Ok(mut b) = self.backends.lock() {
             b.push(backend);
         }
     }
 
+    /// Stops routing new connections to `backend` (open ones finish).
     pub(crate) fn remove(&self, backend: SocketAddr) {
         if let Ok(mut b) = self.backends.lock() {
             b.retain(|a| *a != backend);
         }
+    }
+
+    /// The backends now routed to.
+    pub(crate) fn backends(&self) -> Vec<SocketAddr> {
+        self.backends.lock().map(|b| b.clone()).unwrap_or_default()
     }
 }
 

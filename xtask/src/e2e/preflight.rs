@@ -1,0 +1,89 @@
+//! What each backend needs on this machine, checked before anything is
+//! built, with the fix in the message. kind: docker (a running engine),
+//! kind, helm and kubectl; the agents run in the cluster, so no Python. local:
+//! the reference Python SDK (the agents) and Helm's engine (rendering); a
+//! missing SDK is an error, never a skipped scenario, in CI or not.
+
+use anyhow::{bail, Result};
+use xshell::{cmd, Shell};
+
+use super::{python, render};
+
+/// The tools of the kind path, with the versions CI pins.
+const KIND_TOOLS: [(&str, &str); 4] = [
+    ("docker", "Docker Engine or Docker Desktop, running"),
+    ("kind", "kind v0.29.0"),
+    ("helm", "Helm v3.18"),
+    ("kubectl", "kubectl v1.33"),
+];
+
+fn on_path(sh: &Shell, tool: &str) -> bool {
+    cmd!(sh, "which {tool}")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok()
+}
+
+/// The pip command the local backend needs (as `.ci/run` installs it).
+fn pip_install() -> String {
+    format!(
+        "{} -m pip install tenuo==0.3.3 {}",
+        python(),
+        render::PIP_PACKAGE
+    )
+}
+
+/// docker (with an engine answering), kind, helm and kubectl, or an error
+/// naming each missing one and the offline alternative.
+pub(crate) fn kind(sh: &Shell) -> Result<()> {
+    let mut missing = Vec::new();
+    for (tool, what) in KIND_TOOLS {
+        if !on_path(sh, tool) {
+            missing.push(format!("{tool}: not on PATH (install {what})"));
+        } else if tool == "docker"
+            && cmd!(sh, "docker info")
+                .quiet()
+                .ignore_stdout()
+                .ignore_stderr()
+                .run()
+                .is_err()
+        {
+            missing.push(
+                "docker: the CLI is installed but no engine answers (`docker info` fails): \
+                 start Docker, or check that this user may use its socket"
+                    .to_owned(),
+            );
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "cargo xtask e2e (kind) cannot run here:\n  {}\n\n\
+         Install what is missing (https://kind.sigs.k8s.io/docs/user/quick-start/), \
+         or run the same scenarios offline, on local processes started from the chart:\n  \
+         {}\n  cargo xtask e2e --backend local",
+        missing.join("\n  "),
+        pip_install()
+    )
+}
+
+/// The reference Python SDK and Helm's engine, importable by `$PYTHON`.
+pub(crate) fn local(sh: &Shell) -> Result<()> {
+    let python = python();
+    let probe = cmd!(sh, "{python} -c 'import tenuo, helm_python'")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run();
+    if probe.is_err() {
+        bail!(
+            "cargo xtask e2e --backend local needs the Python SDK (its agents) and Helm's \
+             engine (rendering the chart):\n  {}",
+            pip_install()
+        );
+    }
+    Ok(())
+}
