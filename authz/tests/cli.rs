@@ -797,6 +797,34 @@ fn verify_judges_an_absent_or_undecodable_token_as_a_deny() {
 }
 
 #[test]
+fn a_pop_starting_with_a_hyphen_is_a_value_not_a_flag() {
+    // Bytes 0xf8.. encode to base64url text starting with `-`, as one PoP in 64 does.
+    let pop = encode_base64url(&[0xf8; 64]);
+    assert!(pop.starts_with('-'));
+    let cp = public(CP);
+    let token = chain();
+    let when = at(10);
+    let args = [
+        "--at",
+        when.as_str(),
+        "--issuer",
+        cp.as_str(),
+        "--tool",
+        "read_file",
+        "--arg",
+        "path=/data/reports/q.csv",
+        "--pop",
+        pop.as_str(),
+    ];
+    let (code, reason, detail) = verdict(&args, token.as_bytes());
+    assert_eq!(
+        (code, reason),
+        (1, Some(DenyReason::InvalidPop)),
+        "{detail}"
+    );
+}
+
+#[test]
 fn verify_usage_and_input_errors_exit_2() {
     let token = chain();
     let stdin = token.as_bytes();

@@ -39,7 +39,8 @@ pub(crate) struct VerifyArgs {
     #[arg(long, requires = "tool")]
     args_json: Option<String>,
     /// The holder's PoP signature (base64url, base64 or hex).
-    #[arg(long, requires = "tool")]
+    // One base64url signature in 64 starts with `-`: still a value, not a flag.
+    #[arg(long, requires = "tool", allow_hyphen_values = true)]
     pop: Option<String>,
     /// Decide at this Unix time instead of now.
     #[arg(long)]
