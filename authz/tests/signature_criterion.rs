@@ -18,12 +18,12 @@ use sha2::{Digest, Sha512};
 use tenuo_authz::batch::SignatureCriterion;
 use tenuo_authz::constraint::{Constraint, ConstraintSet};
 use tenuo_authz::crypto::Signature;
-use tenuo_authz::decision::{authorize, Call, Policy, TrustedIssuers};
+use tenuo_authz::decision::Policy;
 use tenuo_authz::mint::encode_chain;
-use tenuo_authz::wire::{decode_stack, encode_envelope};
+use tenuo_authz::wire::encode_envelope;
 use tenuo_authz::{DenyReason, Warrant};
 
-use common::{args, pk, s, signed_message, Deciders, Input, Minted, Minter, Step, ROOT};
+use common::{args, s, signed_message, Deciders, Input, Minted, Minter, Step, ROOT};
 
 fn wide_scalar(parts: &[&[u8]]) -> Scalar {
     let mut hash = Sha512::new();
@@ -90,22 +90,11 @@ fn read_call(m: &Minted) -> Input {
 
 /// Our decision under `criterion`, through the uncached decision function.
 fn ours_with(input: &Input, criterion: SignatureCriterion) -> Result<(), DenyReason> {
-    let chain = decode_stack(&input.stack).map_err(|_| DenyReason::InvalidWarrant)?;
-    let trusted = TrustedIssuers::new(input.trusted.iter().map(|&seed| pk(seed)));
-    let pop = input.pop.map(|bytes| Signature::from_bytes(&bytes));
-    let call = Call {
-        tool: &input.tool,
-        args: &input.args,
-        pop: pop.as_ref(),
-        now: input.now,
-    };
     let policy = Policy {
         signatures: criterion,
         ..Policy::default()
     };
-    authorize(&chain, &trusted, &(), &policy, &call)
-        .map(|_| ())
-        .map_err(|denial| denial.reason())
+    Deciders::ours_under(input, &policy).map_err(|(reason, _)| reason)
 }
 
 /// Chains of depth 1, 2 and 5, minted by each implementation.

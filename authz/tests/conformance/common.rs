@@ -12,12 +12,12 @@ use ciborium::Value;
 use tenuo_authz::chain::PreparedChain;
 use tenuo_authz::constraint::{ArgValue, ConstraintSet};
 use tenuo_authz::crypto::{PublicKey, Signature, SigningKey};
-use tenuo_authz::decision::{authorize, decide, Call, Policy, TrustedIssuers};
+use tenuo_authz::decision::{authorize, decide, Authorized, Call, Policy, TrustedIssuers};
 use tenuo_authz::mint::{encode_chain, Attenuate, Issue};
 use tenuo_authz::pop::{sign_pop, Args};
 use tenuo_authz::warrant::{Payload, WarrantId};
 use tenuo_authz::wire::{decode_stack, encode_envelope, encode_payload};
-use tenuo_authz::{DenyReason, Warrant};
+use tenuo_authz::{Denial, DenyReason, Warrant};
 
 /// Seed of the trusted control-plane key (root issuer).
 pub(crate) const ROOT: u8 = 1;
@@ -463,36 +463,23 @@ impl Deciders {
             Ok(p) => p,
             Err(e) => return Err(e.clone()),
         };
-        let trusted = TrustedIssuers::new(input.trusted.iter().map(|&s| pk(s)));
-        let revoked: HashSet<WarrantId> = input.revoked.iter().copied().collect();
-        let pop = input.pop.map(|b| Signature::from_bytes(&b));
-        let call = Call {
-            tool: &input.tool,
-            args: &input.args,
-            pop: pop.as_ref(),
-            now: input.now,
-        };
-        decide(prepared, &trusted, &revoked, &Policy::default(), &call)
-            .map(|_| ())
-            .map_err(|d| (d.reason(), d.to_string()))
+        with_call_of(input, |trusted, revoked, call| {
+            decide(prepared, trusted, revoked, &Policy::default(), call)
+        })
     }
 
     /// Our decision through the uncached [`authorize`] (verifies every signature).
     pub(crate) fn ours_uncached(input: &Input) -> Outcome {
+        Self::ours_under(input, &Policy::default())
+    }
+
+    /// [`Self::ours_uncached`] under `policy`.
+    pub(crate) fn ours_under(input: &Input, policy: &Policy) -> Outcome {
         let chain =
             decode_stack(&input.stack).map_err(|e| (DenyReason::InvalidWarrant, e.to_string()))?;
-        let trusted = TrustedIssuers::new(input.trusted.iter().map(|&s| pk(s)));
-        let revoked: HashSet<WarrantId> = input.revoked.iter().copied().collect();
-        let pop = input.pop.map(|b| Signature::from_bytes(&b));
-        let call = Call {
-            tool: &input.tool,
-            args: &input.args,
-            pop: pop.as_ref(),
-            now: input.now,
-        };
-        authorize(&chain, &trusted, &revoked, &Policy::default(), &call)
-            .map(|_| ())
-            .map_err(|d| (d.reason(), d.to_string()))
+        with_call_of(input, |trusted, revoked, call| {
+            authorize(&chain, trusted, revoked, policy, call)
+        })
     }
 
     /// The reference's decision: `tenuo::wire::decode_stack` (an error is a deny,
@@ -514,18 +501,9 @@ impl Deciders {
     /// Our decision when no warrant is presented at all: [`authorize`] on an
     /// empty chain (what `Authorizer::authorize` does for an absent or blank token).
     pub(crate) fn ours_without_warrant(input: &Input) -> Outcome {
-        let trusted = TrustedIssuers::new(input.trusted.iter().map(|&s| pk(s)));
-        let revoked: HashSet<WarrantId> = input.revoked.iter().copied().collect();
-        let pop = input.pop.map(|b| Signature::from_bytes(&b));
-        let call = Call {
-            tool: &input.tool,
-            args: &input.args,
-            pop: pop.as_ref(),
-            now: input.now,
-        };
-        authorize(&[], &trusted, &revoked, &Policy::default(), &call)
-            .map(|_| ())
-            .map_err(|d| (d.reason(), d.to_string()))
+        with_call_of(input, |trusted, revoked, call| {
+            authorize(&[], trusted, revoked, &Policy::default(), call)
+        })
     }
 
     /// The reference's decision when no warrant is presented: the same check on
@@ -534,6 +512,26 @@ impl Deciders {
     pub(crate) fn theirs_without_warrant(&mut self, input: &Input) -> Outcome {
         reference_check(&mut self.srl, &[], input)
     }
+}
+
+/// Runs one of our decision functions with `input`'s trusted roots, revocations and
+/// call, and reduces its answer to an [`Outcome`].
+fn with_call_of(
+    input: &Input,
+    decide: impl FnOnce(&TrustedIssuers, &HashSet<WarrantId>, &Call<'_>) -> Result<Authorized, Denial>,
+) -> Outcome {
+    let trusted = TrustedIssuers::new(input.trusted.iter().map(|&s| pk(s)));
+    let revoked: HashSet<WarrantId> = input.revoked.iter().copied().collect();
+    let pop = input.pop.map(|b| Signature::from_bytes(&b));
+    let call = Call {
+        tool: &input.tool,
+        args: &input.args,
+        pop: pop.as_ref(),
+        now: input.now,
+    };
+    decide(&trusted, &revoked, &call)
+        .map(|_| ())
+        .map_err(|d| (d.reason(), d.to_string()))
 }
 
 /// `Authorizer::check_chain_with_pop_args_as_of` on `chain`, with the trusted
