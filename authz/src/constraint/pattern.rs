@@ -17,7 +17,8 @@
 //! The reference evaluates glob with a backtracking search that has an
 //! early-exit rule ("ran out of input, give up on this whole branch"). We
 //! compute the very same three-valued result with a bottom-up table instead,
-//! which is O(pattern × input) rather than exponential.
+//! which is O(pattern × input) rather than exponential; ASCII globs of `*`, `?`
+//! and literals, the common case, take an allocation-free wildcard scan.
 //!
 //! # Compatibility note
 //! The reference does not validate the glob when decoding a warrant: an
@@ -192,6 +193,62 @@ impl Glob {
 
     /// Whether `input` matches, exactly as `glob::Pattern::matches` decides.
     pub fn matches(&self, input: &str) -> bool {
+        match self.matches_ascii_wildcards(input) {
+            Some(verdict) => verdict,
+            None => self.matches_by_table(input),
+        }
+    }
+
+    /// The common case, an ASCII input against literal ASCII characters, `?` and
+    /// `*` only (`/data/*`, `staging-*`), decided without allocating; `None` for
+    /// any other glob or input. Without `**` and classes the reference's search
+    /// is plain wildcard matching, for which the greedy two-pointer scan is
+    /// exact: on a mismatch only the latest `*` needs to absorb one more
+    /// character, since earlier ones could only hand the same suffix problem on.
+    fn matches_ascii_wildcards(&self, input: &str) -> Option<bool> {
+        let simple = |token: &Token| match token {
+            Token::Char(c) => c.is_ascii(),
+            Token::AnyChar | Token::AnySequence => true,
+            _ => false,
+        };
+        if !input.is_ascii() || !self.tokens.iter().all(simple) {
+            return None;
+        }
+        let input = input.as_bytes();
+        let (mut t, mut i) = (0, 0);
+        // The latest `*`: the token after it, and where its match now ends.
+        let mut star: Option<(usize, usize)> = None;
+        while i < input.len() {
+            match (self.tokens.get(t), input.get(i)) {
+                (Some(Token::AnySequence), _) => {
+                    star = Some((t + 1, i));
+                    t += 1;
+                }
+                (Some(Token::AnyChar), _) => {
+                    t += 1;
+                    i += 1;
+                }
+                (Some(Token::Char(c)), Some(&b)) if *c as u32 == u32::from(b) => {
+                    t += 1;
+                    i += 1;
+                }
+                _ => match star {
+                    Some((after, end)) => {
+                        star = Some((after, end + 1));
+                        t = after;
+                        i = end + 1;
+                    }
+                    None => return Some(false),
+                },
+            }
+        }
+        let rest = self.tokens.get(t..).unwrap_or(&[]);
+        Some(rest.iter().all(|token| *token == Token::AnySequence))
+    }
+
+    /// The general case: the reference's three-valued search, computed bottom-up
+    /// over (token, input position) in O(tokens x characters).
+    fn matches_by_table(&self, input: &str) -> bool {
         let chars: Vec<char> = input.chars().collect();
         let n = chars.len();
         // next[p] = result of matching tokens[t+1..] from input position p.
@@ -407,6 +464,37 @@ mod tests {
         assert!(Glob::compile("[ab").is_err());
         assert!(Glob::compile("[!]").is_err());
         assert!(Glob::compile("[]").is_err());
+    }
+
+    proptest::proptest! {
+        // The allocation-free path decides exactly as the reference's search.
+        #[test]
+        fn the_wildcard_scan_agrees_with_the_table(
+            pattern in "[ab/*?]{0,8}",
+            input in "[ab/]{0,10}",
+        ) {
+            if let Ok(glob) = Glob::compile(&pattern) {
+                if let Some(fast) = glob.matches_ascii_wildcards(&input) {
+                    proptest::prop_assert_eq!(fast, glob.matches_by_table(&input));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_wildcard_scan_takes_only_what_it_decides_exactly() {
+        let fast = |p: &str, s: &str| Glob::compile(p).unwrap().matches_ascii_wildcards(s);
+        assert_eq!(
+            fast("/data/*/reports/*.csv", "/data/x/reports/q3.csv"),
+            Some(true)
+        );
+        assert_eq!(fast("*a*b", "xaxbxb"), Some(true));
+        assert_eq!(fast("*a*b", "xaxbx"), Some(false));
+        assert_eq!(fast("a?c", "abc"), Some(true));
+        assert_eq!(fast("a/**/b", "a/x/b"), None);
+        assert_eq!(fast("[ab]", "a"), None);
+        assert_eq!(fast("caf*", "café"), None);
+        assert_eq!(fast("é*", "éa"), None);
     }
 
     #[test]
