@@ -894,3 +894,56 @@ fn verify_issuer_may_be_a_pem_file() {
     let stderr = usage_error(&["verify", "--issuer", &missing], token.as_bytes());
     assert!(stderr.contains("public key"), "{stderr}");
 }
+
+#[test]
+fn issue_mints_a_url_safe_constraint_with_an_optional_host_list() {
+    let token = ok(
+        &[
+            "issue",
+            "--key",
+            &key(CP),
+            "--holder",
+            &public(AGENT),
+            "--tool",
+            "read_file",
+            "--constraint",
+            "url=urlsafe:api.example.com",
+            "--ttl",
+            "10m",
+            "--at",
+            &at(0),
+        ],
+        "",
+    );
+    let cp = public(CP);
+    let decide = |url: &str| {
+        let arg = format!("url={url}");
+        let signature = pop(&token, AGENT, &[&arg], 5);
+        let when = at(5);
+        let args = [
+            "--issuer",
+            &cp,
+            "--tool",
+            "read_file",
+            "--arg",
+            &arg,
+            "--pop",
+            &signature,
+            "--at",
+            &when,
+        ];
+        let (_, reason, _) = verdict(&args, token.as_bytes());
+        reason
+    };
+    assert_eq!(decide("https://api.example.com/v1"), None);
+    for refused in [
+        "https://other.example.com/",
+        "http://169.254.169.254/latest",
+    ] {
+        assert_eq!(
+            decide(refused),
+            Some(DenyReason::ConstraintViolation),
+            "{refused}"
+        );
+    }
+}

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, bail, Context, Result};
-use tenuo_authz::constraint::{ArgValue, Constraint};
+use tenuo_authz::constraint::{ArgValue, Constraint, UrlSafe};
 use tenuo_authz::crypto::{PublicKey, SigningKey};
 use tenuo_authz::pop::Args;
 use tenuo_authz::wire::decode_token;
@@ -122,7 +122,9 @@ pub(crate) fn call_args(pairs: &[String], json: Option<&str>) -> Result<Args> {
 /// Parses `ARG=TYPE:VALUE` (TYPE defaults to `pattern`):
 /// `exact`, `pattern`, `regex`, `range` (`MIN..MAX`, either side optional),
 /// `oneof` / `notoneof` / `contains` / `subset` (comma lists), `cidr`, `url`,
-/// `subpath`, `wildcard`.
+/// `subpath`, `wildcard`, `urlsafe` (optionally a comma list of allowed hosts).
+/// Composites (`All`, `Any`, `Not`) and typed `Exact` values are minted with the
+/// library (`tenuo_authz::mint`); the CLI covers the flat types.
 pub(crate) fn constraint_spec(spec: &str) -> Result<(String, Constraint)> {
     let (arg, rest) = spec
         .split_once('=')
@@ -162,6 +164,19 @@ pub(crate) fn constraint_spec(spec: &str) -> Result<(String, Constraint)> {
         "url" => Constraint::url_pattern(value),
         "subpath" => Constraint::subpath(value),
         "wildcard" => Ok(Constraint::wildcard()),
+        // The default policy (http and https, no private or metadata hosts), limited
+        // to the listed hosts when a list is given.
+        "urlsafe" => {
+            let hosts: Vec<String> = value
+                .split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect();
+            Constraint::url_safe(UrlSafe {
+                allow_domains: (!hosts.is_empty()).then_some(hosts),
+                ..UrlSafe::default()
+            })
+        }
         other => bail!("constraint type {other} is not known"),
     };
     Ok((
@@ -170,7 +185,7 @@ pub(crate) fn constraint_spec(spec: &str) -> Result<(String, Constraint)> {
     ))
 }
 
-const KINDS: [&str; 12] = [
+const KINDS: [&str; 13] = [
     "exact", "pattern", "regex", "range", "oneof", "notoneof", "contains", "subset", "cidr", "url",
-    "subpath", "wildcard",
+    "subpath", "wildcard", "urlsafe",
 ];
