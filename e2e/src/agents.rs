@@ -4,17 +4,16 @@
 //! every backend, so they cannot drift: kind applies these objects, a process
 //! backend runs the container as a kubelet would ([`kubelet`]).
 
-pub(crate) mod kubelet;
+pub mod kubelet;
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Capabilities, Container, ContainerPort, EnvFromSource, EnvVar, EnvVarSource,
-    PodSecurityContext, PodSpec, PodTemplateSpec, Probe, ProjectedVolumeSource,
-    ResourceRequirements, SeccompProfile, Secret, SecretEnvSource, SecretKeySelector,
-    SecurityContext, Service, ServiceAccountTokenProjection, ServicePort, ServiceSpec,
-    TCPSocketAction, Volume, VolumeMount, VolumeProjection,
+    Capabilities, Container, ContainerPort, EnvVar, EnvVarSource, PodSecurityContext, PodSpec,
+    PodTemplateSpec, Probe, ProjectedVolumeSource, ResourceRequirements, SeccompProfile, Secret,
+    SecretKeySelector, SecurityContext, Service, ServiceAccountTokenProjection, ServicePort,
+    ServiceSpec, TCPSocketAction, Volume, VolumeMount, VolumeProjection,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -150,7 +149,6 @@ pub struct AgentPod {
     service_account: Option<String>,
     args: Vec<String>,
     env: Vec<EnvVar>,
-    env_from: Vec<EnvFromSource>,
     volumes: Vec<Volume>,
     mounts: Vec<VolumeMount>,
     serve_port: Option<u16>,
@@ -166,7 +164,6 @@ impl AgentPod {
             service_account: service_account.map(str::to_owned),
             args,
             env: Vec::new(),
-            env_from: Vec::new(),
             volumes: Vec::new(),
             mounts: Vec::new(),
             serve_port: None,
@@ -198,18 +195,6 @@ impl AgentPod {
                 ..EnvVarSource::default()
             }),
             ..EnvVar::default()
-        });
-        self
-    }
-
-    /// `envFrom.secretRef`: every key of the Secret as a variable.
-    pub fn env_from(mut self, secret: &str) -> Self {
-        self.env_from.push(EnvFromSource {
-            secret_ref: Some(SecretEnvSource {
-                name: secret.to_owned(),
-                optional: Some(false),
-            }),
-            ..EnvFromSource::default()
         });
         self
     }
@@ -266,7 +251,6 @@ impl AgentPod {
             image_pull_policy: Some("Never".into()),
             args: Some(self.args),
             env: Some(self.env),
-            env_from: (!self.env_from.is_empty()).then_some(self.env_from),
             volume_mounts: (!self.mounts.is_empty()).then_some(self.mounts),
             ports: port.map(|p| {
                 vec![ContainerPort {

@@ -5,10 +5,11 @@
 //! a process backend, the `ingress` binary in a pod on kind.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -169,16 +170,19 @@ impl Injector {
         Ok((issued.warrant, issued.warrant_id))
     }
 
-    /// Accepts connections until `stop`, one thread each.
+    /// Accepts connections until `stop` (see [`stop_accepting`]), one
+    /// thread each; returns when the requests in flight have been answered.
     pub fn run(self, listener: TcpListener, stop: Arc<AtomicBool>, log: bool) {
         let me = Arc::new(self);
+        let mut in_flight: Vec<JoinHandle<()>> = Vec::new();
         for conn in listener.incoming() {
             if stop.load(Ordering::SeqCst) {
-                return;
+                break;
             }
             let Ok(conn) = conn else { continue };
+            in_flight.retain(|h| !h.is_finished());
             let me = Arc::clone(&me);
-            std::thread::spawn(move || {
+            in_flight.push(std::thread::spawn(move || {
                 let result = me.serve(conn);
                 if log {
                     // One JSON line per request; never the warrant itself.
@@ -189,9 +193,27 @@ impl Injector {
                     };
                     println!("{line}");
                 }
-            });
+            }));
+        }
+        for h in in_flight {
+            let _ = h.join();
         }
     }
+}
+
+/// Stops an [`Injector::run`] listening on `addr`: sets `stop`, then connects
+/// once so its blocked accept returns and sees the flag.
+pub fn stop_accepting(stop: &AtomicBool, addr: SocketAddr) {
+    stop.store(true, Ordering::SeqCst);
+    // A wildcard listener (a pod's 0.0.0.0) is reached on loopback.
+    let wake = match addr.ip() {
+        ip if ip.is_unspecified() && addr.is_ipv6() => {
+            SocketAddr::from((Ipv6Addr::LOCALHOST, addr.port()))
+        }
+        ip if ip.is_unspecified() => SocketAddr::from((Ipv4Addr::LOCALHOST, addr.port())),
+        _ => addr,
+    };
+    let _ = TcpStream::connect_timeout(&wake, Duration::from_secs(1));
 }
 
 fn reason(status: u16) -> &'static str {
@@ -245,9 +267,7 @@ impl Ingress {
 impl Drop for Ingress {
     fn drop(&mut self) {
         if let Some(stop) = &self.stop {
-            stop.store(true, Ordering::SeqCst);
-            // Wakes the accept loop so it sees the flag.
-            let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+            stop_accepting(stop, self.addr);
         }
     }
 }

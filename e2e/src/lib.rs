@@ -8,7 +8,7 @@
 //! - [`agents`]: the agents as Kubernetes Jobs (k8s-openapi), one builder for
 //!   kind (applied) and local processes (run as a kubelet would).
 //! - [`Injector`]: the request-header pattern's ingress, a thread or the
-//!   `ingress` binary in a pod.
+//!   `ingress` binary (feature `ingress`) in a pod.
 //! - [`run_suite`]: every scenario (denials, rotation under load, the three
 //!   delivery patterns), each a row of the [`Report`].
 //! - The `control-plane` binary (feature `control-plane`): the reference control
@@ -36,7 +36,7 @@ mod target;
 pub use client::ControlPlaneClient;
 pub use fixture::{base_values, Fixture, GATEWAY_YAML, NAMESPACE, RELEASE};
 pub use http::{request, Reply};
-pub use ingress::{Forwarded, Ingress, IngressSpec, Injector, TokenSource};
+pub use ingress::{stop_accepting, Forwarded, Ingress, IngressSpec, Injector, TokenSource};
 pub use load::{Load, LoadStats};
 pub use logs::{denial_lines, sum_metric};
 pub use policy::{Policy, ToolPolicy, WorkloadPolicy};

@@ -22,12 +22,11 @@ use crate::http::request;
 pub struct LoadStats {
     /// Allowed requests sent.
     pub requests: AtomicU64,
-    /// Of which failed (not 200, or no answer).
+    /// Failures: requests not answered 200 (or not at all), control plane
+    /// errors, and each worker that reached the deadline (and stopped).
     pub failures: AtomicU64,
     /// Warrants fetched.
     pub warrants: AtomicU64,
-    /// Whether a worker reached the deadline before `finish`.
-    pub deadline_reached: AtomicBool,
     /// The first failures, for the report.
     pub errors: Mutex<Vec<String>>,
 }
@@ -118,7 +117,6 @@ fn worker(
     args.insert("path".into(), ArgValue::String("/data/report".into()));
     while !stop.load(Ordering::SeqCst) {
         if started.elapsed() >= deadline {
-            stats.deadline_reached.store(true, Ordering::SeqCst);
             stats.fail(format!(
                 "the load reached its {} s deadline before the scenario finished it",
                 deadline.as_secs()

@@ -70,23 +70,23 @@ pub trait Target {
     /// (a service account token on kind, the token file's entry offline).
     fn workload_token(&self, workload: &str) -> Result<String>;
     /// `helm upgrade --install --wait` with these values: a rollout when the
-    /// pod template changes, complete (all new replicas ready) on return.
+    /// pod template changes, complete on return (all new replicas ready, the
+    /// replaced ones gone).
     fn upgrade(&mut self, values: &serde_json::Value) -> Result<()>;
-    /// `kubectl rollout restart` and wait for it.
+    /// `kubectl rollout restart` and wait for it, as [`Target::upgrade`].
     fn restart(&mut self) -> Result<()>;
-    /// Every authorizer log line (stdout) of the current and replaced pods.
+    /// The authorizer's log lines (stdout), as `kubectl logs -l
+    /// app=tenuo-authorizer` prints them: on kind those of the pods that exist
+    /// now (a replaced pod's lines leave with it, and [`Target::upgrade`] and
+    /// [`Target::restart`] return once the replaced pods are gone); locally
+    /// every replica's since the first install, replaced ones included.
     fn logs(&self) -> Result<String>;
-    /// The metrics text of each current replica.
+    /// The metrics text of each current replica (never a terminating one).
     fn metrics(&self) -> Result<Vec<String>>;
-    /// Runs the Python agent with these arguments and environment (plus, when
-    /// given, every key of a Secret as a variable, as `envFrom` would), and
-    /// returns its summary.
-    fn run_agent(
-        &mut self,
-        args: &[String],
-        env: &[(String, String)],
-        env_from_secret: Option<&str>,
-    ) -> Result<AgentRun>;
+    /// Runs an agent Job to completion (within its `activeDeadlineSeconds`)
+    /// and returns the summary the Python agent prints last. A process
+    /// backend runs its container as [`kubelet::run`] does.
+    fn run_agent_job(&mut self, job: &AgentJob) -> Result<AgentRun>;
     /// Logs and events worth showing when a scenario failed.
     fn diagnostics(&self) -> String;
 
@@ -95,14 +95,6 @@ pub trait Target {
     /// free loopback port for a serving agent.
     fn agent_network(&self, control_plane: SocketAddr) -> Result<AgentNetwork> {
         kubelet::loopback_network(self.authorizer(), control_plane)
-    }
-
-    /// Runs an agent Job to completion and returns its summary. By default as
-    /// a kubelet would on this host: the Job's Secrets written, its
-    /// container's environment resolved from them (and its projected
-    /// service account token written to a file), then [`Target::run_agent`].
-    fn run_agent_job(&mut self, job: &AgentJob) -> Result<AgentRun> {
-        kubelet::run(self, job)
     }
 
     /// Starts the ingress of the request-header pattern in front of a

@@ -1,12 +1,29 @@
 //! What a kubelet does for an agent Job, for backends that run it as a local
-//! process: the Secrets created, the container's environment resolved
-//! (`value`, `secretKeyRef` and `envFrom` read from the Secret objects), the
-//! projected service account token written to a file and paths under its
-//! mount rewritten to that file. Anything else in the pod spec fails closed.
+//! process (`agent.py` of this checkout, with the host's Python).
+//!
+//! Honoured: the Job's Secrets (written to the target), its namespace and
+//! `activeDeadlineSeconds` (300 s when absent); the pod's one container and
+//! `serviceAccountName`; the container's `args`, `env` (`value`, and
+//! `secretKeyRef` read from the Job's Secret objects, `optional` included)
+//! and `volumeMounts` of projected `serviceAccountToken` volumes (the
+//! account's token written to a file, and values under the mount path
+//! rewritten to it).
+//!
+//! Refused (the run fails before it starts): more than one container, init
+//! containers, a `command`, `envFrom`, any other `valueFrom`, and any other
+//! kind of mounted volume or projection.
+//!
+//! Ignored, as they shape the pod's sandbox rather than what the agent does:
+//! the image and its pull policy, ports and probes, resources, security
+//! contexts, `restartPolicy` and `backoffLimit` (one run either way),
+//! `automountServiceAccountToken` (no token exists unless projected), the
+//! projected token's `expirationSeconds` and `audience`, labels, and the
+//! Job's Services (the process is reached on its loopback address).
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use k8s_openapi::api::core::v1::{Container, PodSpec, Secret};
@@ -16,6 +33,12 @@ use crate::target::{AgentNetwork, AgentRun, Target};
 
 /// A process's view of the cluster: everything on loopback, and a free
 /// loopback port for a serving agent.
+///
+/// The port is free when chosen and bound by the agent only later, so
+/// another process could take it in between (a small window on a test
+/// machine). The agent then fails to bind, loudly, and the scenario with it;
+/// handing it the bound socket instead would mean passing a descriptor to
+/// the Python process.
 pub(crate) fn loopback_network(
     authorizer: SocketAddr,
     control_plane: SocketAddr,
@@ -29,15 +52,29 @@ pub(crate) fn loopback_network(
     })
 }
 
-/// The command line and environment of the agent container.
+/// The Job's `activeDeadlineSeconds` when it sets none (as the builder does).
+const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
+
+/// The agent container as a process: its command line, environment, and how
+/// long it may run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Resolved {
-    pub(crate) args: Vec<String>,
-    pub(crate) env: Vec<(String, String)>,
+pub struct Resolved {
+    /// Arguments to `agent.py`.
+    pub args: Vec<String>,
+    /// The whole environment the container declares, in order.
+    pub env: Vec<(String, String)>,
+    /// The Job's `activeDeadlineSeconds`: kill the process when it passes.
+    pub deadline: Duration,
 }
 
-/// Runs the Job through [`Target::run_agent`], as a kubelet would.
-pub(crate) fn run<T: Target + ?Sized>(target: &mut T, job: &AgentJob) -> Result<AgentRun> {
+/// Runs the Job as a kubelet would: its Secrets written to the target, the
+/// container resolved (projected tokens written to a scratch directory,
+/// removed afterwards), then `process` runs it.
+pub fn run<T: Target + ?Sized>(
+    target: &mut T,
+    job: &AgentJob,
+    process: impl FnOnce(&mut T, &Resolved) -> Result<AgentRun>,
+) -> Result<AgentRun> {
     for secret in &job.secrets {
         let name = secret
             .metadata
@@ -49,7 +86,7 @@ pub(crate) fn run<T: Target + ?Sized>(target: &mut T, job: &AgentJob) -> Result<
     let dir = std::env::temp_dir().join(format!("tenuo-e2e-{}-{}", job.name(), std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let resolved = resolve(job, &dir, &|identity| target.workload_token(identity));
-    let run = resolved.and_then(|r| target.run_agent(&r.args, &r.env, None));
+    let run = resolved.and_then(|r| process(target, &r));
     // The token file is a credential: never left behind.
     let _ = std::fs::remove_dir_all(&dir);
     run
@@ -81,6 +118,9 @@ pub(crate) fn resolve(
     let [container] = pod.containers.as_slice() else {
         bail!("{}: one container expected", job.name());
     };
+    if pod.init_containers.as_ref().is_some_and(|c| !c.is_empty()) {
+        bail!("{}: init containers do not run here", job.name());
+    }
     if container.command.is_some() {
         bail!(
             "{}: the image's entrypoint (agent.py) runs here, not a command",
@@ -97,13 +137,10 @@ pub(crate) fn resolve(
             .with_context(|| format!("Secret {name} is not part of the Job"))?;
         secret_data(found)
     };
-    let mut env = Vec::new();
-    for from in container.env_from.iter().flatten() {
-        let Some(r) = &from.secret_ref else {
-            bail!("envFrom: only secretRef runs here");
-        };
-        env.extend(secret(&r.name)?);
+    if container.env_from.as_ref().is_some_and(|e| !e.is_empty()) {
+        bail!("{}: envFrom does not run here", job.name());
     }
+    let mut env: Vec<(String, String)> = Vec::new();
     for var in container.env.iter().flatten() {
         let value = match (&var.value, &var.value_from) {
             (Some(v), None) => v.clone(),
@@ -123,9 +160,17 @@ pub(crate) fn resolve(
         env.retain(|(k, _)| *k != var.name);
         env.push((var.name.clone(), rewrite(&value, &mounts)));
     }
+    let deadline = job
+        .job
+        .spec
+        .as_ref()
+        .and_then(|s| s.active_deadline_seconds)
+        .and_then(|s| u64::try_from(s).ok())
+        .map_or(DEFAULT_DEADLINE, Duration::from_secs);
     Ok(Resolved {
         args: container.args.clone().unwrap_or_default(),
         env,
+        deadline,
     })
 }
 
@@ -263,19 +308,51 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    #[test]
-    fn unsupported_sources_fail_closed() {
-        let mut job = AgentPod::new("x", None, vec![]).env("A", "1").build();
-        if let Some(c) = job
-            .job
+    fn pod_of(job: &mut AgentJob) -> &mut PodSpec {
+        job.job
             .spec
             .as_mut()
             .and_then(|s| s.template.spec.as_mut())
-            .and_then(|p| p.containers.first_mut())
-        {
-            c.command = Some(vec!["sh".into()]);
+            .expect("a pod template")
+    }
+
+    #[test]
+    fn unsupported_sources_fail_closed() {
+        type Change = fn(&mut PodSpec);
+        let refused: [(&str, Change); 3] = [
+            ("a command", |p| {
+                p.containers[0].command = Some(vec!["sh".into()]);
+            }),
+            ("envFrom", |p| {
+                p.containers[0].env_from = Some(vec![Default::default()]);
+            }),
+            ("init containers", |p| {
+                p.init_containers = Some(vec![Container::default()]);
+            }),
+        ];
+        for (what, change) in refused {
+            let mut job = AgentPod::new("x", None, vec![]).env("A", "1").build();
+            assert!(resolve(&job, &std::env::temp_dir(), &no_token).is_ok());
+            change(pod_of(&mut job));
+            let err = resolve(&job, &std::env::temp_dir(), &no_token).expect_err(what);
+            assert!(err.to_string().contains(what), "{what}: {err}");
         }
-        assert!(resolve(&job, &std::env::temp_dir(), &no_token).is_err());
+    }
+
+    #[test]
+    fn the_jobs_deadline_bounds_the_run() {
+        let mut job = AgentPod::new("x", None, vec![]).build();
+        let dir = std::env::temp_dir();
+        let deadline = |job: &AgentJob| resolve(job, &dir, &no_token).expect("resolves").deadline;
+        assert_eq!(deadline(&job), Duration::from_secs(300));
+        if let Some(spec) = job.job.spec.as_mut() {
+            spec.active_deadline_seconds = Some(7);
+        }
+        assert_eq!(deadline(&job), Duration::from_secs(7));
+        if let Some(spec) = job.job.spec.as_mut() {
+            spec.active_deadline_seconds = None;
+        }
+        assert_eq!(deadline(&job), DEFAULT_DEADLINE);
     }
 
     #[test]

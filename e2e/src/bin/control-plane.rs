@@ -15,6 +15,8 @@
 //! cluster. An unknown token is 401, a workload the policy does not name 403.
 
 // A binary's root resolves modules beside it: point into its own folder.
+#[path = "shared/shutdown.rs"]
+mod shutdown;
 #[cfg(test)]
 #[path = "control-plane/tests.rs"]
 mod tests;
@@ -267,10 +269,9 @@ async fn main() -> Result<()> {
         "{}",
         json!({"event": "started", "listen": addr.to_string(), "issuer": issuer})
     );
+    // In-flight requests finish; new connections are refused.
     axum::serve(listener, router(cp))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(shutdown::terminated()?)
         .await?;
     Ok(())
 }

@@ -57,10 +57,8 @@ pub(crate) fn policy(target: &mut dyn Target, ctx: &Ctx) -> Result<Outcome> {
     });
 
     // Credentials the control plane must not accept: made up, and a real one
-    // with its last character changed (a bad signature for a TokenReview).
-    let mut tampered = token.clone();
-    let last = tampered.pop().unwrap_or('A');
-    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    // with its signature changed (a bad signature for a TokenReview).
+    let tampered = tampered(&token);
     for (what, bad) in [
         ("an unknown token", "not-a-token"),
         ("a tampered token", &tampered),
@@ -81,4 +79,54 @@ pub(crate) fn policy(target: &mut dyn Target, ctx: &Ctx) -> Result<Outcome> {
         )
     });
     Ok(o)
+}
+
+/// The base64url alphabet, in order.
+const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// `token` with the first character of its last segment (a JWT's signature;
+/// all of an offline token) moved 32 places in the base64url alphabet: that
+/// character's six bits all belong to the signature's first byte, and the
+/// move flips its top bit, so the decoded bytes differ under any decoder. The
+/// last character would not do: it carries only some data bits, and a lenient
+/// decoder reads two neighbours as the same bytes (kind's RS256 tokens).
+fn tampered(token: &str) -> String {
+    let at = token.rfind('.').map_or(0, |dot| dot + 1);
+    let mut bytes = token.as_bytes().to_vec();
+    if let Some(c) = bytes.get_mut(at) {
+        *c = match BASE64URL.iter().position(|a| a == c) {
+            Some(i) => BASE64URL[(i + 32) % 64],
+            // Not base64url: any letter of it is a change.
+            None => b'A',
+        };
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use tenuo_authz::wire::encode_base64url;
+
+    use super::tampered;
+
+    #[test]
+    fn tampering_flips_the_top_bit_of_the_signatures_first_byte() {
+        // Every first byte, in an RS256-sized signature.
+        for first in 0..=255u8 {
+            let mut sig = vec![0x5a; 256];
+            sig[0] = first;
+            let token = format!("eyJh.eyJp.{}", encode_base64url(&sig));
+            sig[0] ^= 0x80;
+            assert_eq!(
+                tampered(&token),
+                format!("eyJh.eyJp.{}", encode_base64url(&sig))
+            );
+        }
+    }
+
+    #[test]
+    fn a_token_without_segments_changes_too() {
+        assert_eq!(tampered("tok-0-abc"), "Nok-0-abc");
+        assert_eq!(tampered("*x"), "Ax");
+    }
 }

@@ -275,11 +275,6 @@ fn check(
         sum_metric(&metrics, &denied),
         sum_metric(&metrics, &decided),
     );
-    let counted0 = if ctx.jq {
-        count_of(&count_by_reason(&target.logs()?)?, reason)
-    } else {
-        0
-    };
     let mode = if debug { "debug" } else { "prod" };
     let rid = format!("e2e-{reason}-{mode}");
     // A revocation reaches the pods when the mounted Secret does: poll.
@@ -342,7 +337,7 @@ fn check(
     }
 
     if ctx.jq {
-        check_log(target, &sent, reason, &rid, mode, counted0, o)?;
+        check_log(target, &sent, reason, &rid, mode, o)?;
     } else {
         o.fail(format!(
             "{mode}: jq is not on PATH, so the guide's filters could not look for the log line \
@@ -350,7 +345,8 @@ fn check(
         ));
     }
 
-    // Both metrics the contract and the guide name.
+    // Both metrics the contract and the guide name. Sums over the serving
+    // replicas: nothing replaced them since the first read.
     let metrics = target.metrics()?;
     for (sample, before) in [(&denied, denied0), (&decided, decided0)] {
         let after = sum_metric(&metrics, sample);
@@ -361,15 +357,15 @@ fn check(
     Ok(())
 }
 
-/// The §3 line, found by the guide's three jq programs run verbatim on the
-/// raw log stream.
+/// The §3 line, found by the guide's three jq programs run verbatim: "All
+/// denials" and "By tool" on the raw log stream, "Count by reason" on this
+/// request's lines of it.
 fn check_log(
     target: &dyn Target,
     sent: &Sent,
     reason: &str,
     rid: &str,
     mode: &str,
-    counted0: u64,
     o: &mut Outcome,
 ) -> Result<()> {
     let tool = tool_of(reason);
@@ -425,12 +421,14 @@ fn check_log(
     o.check(by_tool == want, || {
         format!("{mode}: jq '{BY_TOOL}' selected this {tool} denial: {by_tool}, want {want}")
     });
-    // "Count by reason" counts it.
-    let counted = count_of(&count_by_reason(&raw)?, reason);
-    o.check(counted > counted0, || {
+    // "Count by reason" counts this request's line under its reason: run on
+    // the request's own lines, as totals compared across two reads would
+    // count whichever pods each read saw.
+    let counts = count_by_reason(&lines_of(&raw, rid))?;
+    o.check(count_of(&counts, reason) >= 1, || {
         format!(
-            "{mode}: jq -r '{COUNT_BY_REASON}' | sort | uniq -c counted {reason} {counted0}, \
-             then {counted}"
+            "{mode}: jq -r '{COUNT_BY_REASON}' | sort | uniq -c over request {rid}'s lines \
+             counted {counts:?}, want {reason}"
         )
     });
     // Never a warrant or a PoP in the logs.
@@ -440,4 +438,15 @@ fn check_log(
         format!("{mode}: a warrant or a PoP leaked into the logs")
     });
     Ok(())
+}
+
+/// The raw log's lines with this `request_id` (a line that is not JSON is
+/// none of them).
+fn lines_of(raw: &str, rid: &str) -> String {
+    raw.lines()
+        .filter(|l| {
+            serde_json::from_str::<serde_json::Value>(l).is_ok_and(|v| v["request_id"] == rid)
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
 }

@@ -9,6 +9,7 @@
 
 mod diagnostics;
 mod manifests;
+mod pods;
 mod target;
 
 use std::path::Path;
@@ -19,7 +20,7 @@ use tenuo_e2e::Report;
 use xshell::{cmd, Shell};
 
 pub(crate) const CLUSTER: &str = "tenuo-e2e";
-/// The control plane, kubectl and the ingress (e2e/kind/Dockerfile).
+/// The reference control plane and the ingress (e2e/kind/Dockerfile).
 pub(crate) const E2E_IMAGE: &str = "tenuo/e2e:e2e";
 
 /// An image the run builds and loads into the cluster.
@@ -51,7 +52,10 @@ pub(crate) const IMAGES: [Image; 3] = [
 pub(crate) fn run(sh: &Shell, root: &Path, keep: bool) -> Result<Report> {
     for image in &IMAGES {
         let (file, context, tag) = (root.join(image.dockerfile), image.context, image.tag);
+        // BuildKit even where the environment opts out of it: the e2e
+        // image's cache mounts need it (the preflight checked buildx).
         cmd!(sh, "docker build -f {file} -t {tag} {context}")
+            .env("DOCKER_BUILDKIT", "1")
             .run()
             .with_context(|| format!("building {tag}"))?;
     }

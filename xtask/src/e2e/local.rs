@@ -10,7 +10,11 @@
 //! bind. It forwards to each replica's listener that the Service's
 //! `targetPort` resolves to through the container's named ports. The replicas
 //! themselves listen on free loopback ports (two cannot share the Service's).
+//!
+//! Its files (Secrets, the token file, rendered values) live in one private
+//! directory, `$TMPDIR/tenuo-e2e-<pid>`, removed when the target is dropped.
 
+mod agent;
 mod process;
 mod proxy;
 mod service;
@@ -22,6 +26,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
+use tenuo_e2e::agents::{kubelet, AgentJob};
 use tenuo_e2e::{AgentRun, ControlPlaneSpec, Target};
 use xshell::Shell;
 
@@ -56,7 +61,7 @@ impl LocalTarget {
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
-        std::fs::create_dir_all(&dir)?;
+        private_dir(&dir)?;
         Ok(Self {
             root: root.to_path_buf(),
             sh: sh.clone(),
@@ -259,7 +264,7 @@ impl Target for LocalTarget {
         for (k, v) in data {
             // Write then rename, as the kubelet swaps a Secret volume atomically.
             let tmp = dir.join(format!(".{k}.tmp"));
-            std::fs::write(&tmp, v)?;
+            write_private(&tmp, v.as_bytes())?;
             std::fs::rename(&tmp, dir.join(k))?;
         }
         self.secrets.insert(name.to_owned(), data.clone());
@@ -276,7 +281,7 @@ impl Target for LocalTarget {
         let by_token: BTreeMap<&String, &String> =
             self.tokens.iter().map(|(w, t)| (t, w)).collect();
         let tokens = self.dir.join("tokens.json");
-        std::fs::write(&tokens, serde_json::to_vec_pretty(&by_token)?)?;
+        write_private(&tokens, &serde_json::to_vec_pretty(&by_token)?)?;
         let keys = self.secret_dir(&spec.keys_secret);
         let args = vec![
             "--listen".to_owned(),
@@ -339,32 +344,11 @@ impl Target for LocalTarget {
             .collect()
     }
 
-    fn run_agent(
-        &mut self,
-        args: &[String],
-        env: &[(String, String)],
-        env_from_secret: Option<&str>,
-    ) -> Result<AgentRun> {
-        let mut command = std::process::Command::new(python());
-        command
-            .arg(self.root.join("e2e/agent/agent.py"))
-            .args(args)
-            .envs(env.iter().map(|(k, v)| (k, v)));
-        if let Some(name) = env_from_secret {
-            let data = self
-                .secrets
-                .get(name)
-                .with_context(|| format!("Secret {name} does not exist"))?;
-            command.envs(data);
-        }
-        let out = command.output().context("running the Python agent")?;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let line = stdout.lines().last().unwrap_or_default();
-        serde_json::from_str(line).with_context(|| {
-            format!(
-                "agent output {stdout:?}, stderr {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
+    /// As a kubelet would ([`kubelet::run`]): `agent.py` of this checkout
+    /// with `$PYTHON`, killed at the Job's deadline.
+    fn run_agent_job(&mut self, job: &AgentJob) -> Result<AgentRun> {
+        kubelet::run(self, job, |t, agent| {
+            agent::run(&python(), &t.root.join("e2e/agent/agent.py"), agent)
         })
     }
 
@@ -381,4 +365,40 @@ impl Target for LocalTarget {
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         )
     }
+}
+
+impl Drop for LocalTarget {
+    /// Stops the processes, then removes the directory: it holds the signing
+    /// seeds and the workloads' tokens.
+    fn drop(&mut self) {
+        self.replicas.clear();
+        self.control_plane = None;
+        self.proxy = None;
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A directory only this user may read (mode 0700 on unix).
+fn private_dir(dir: &Path) -> Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
+}
+
+/// A file only this user may read (mode 0600 on unix): a Secret's key, the
+/// token file.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .with_context(|| format!("writing {}", path.display()))
 }

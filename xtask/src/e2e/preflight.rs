@@ -1,8 +1,10 @@
 //! What each backend needs on this machine, checked before anything is
-//! built, with the fix in the message. kind: docker (a running engine),
-//! kind, helm and kubectl; the agents run in the cluster, so no Python. local:
-//! the reference Python SDK (the agents) and Helm's engine (rendering); a
-//! missing SDK is an error, never a skipped scenario, in CI or not.
+//! built, with the fix in the message. kind: docker (a running engine, and
+//! BuildKit through buildx: e2e/kind/Dockerfile's cache mounts need it), kind,
+//! helm, kubectl and jq; the agents run in the cluster, so no Python. local:
+//! jq, the reference Python SDK (the agents) and Helm's engine (rendering); a
+//! missing SDK is an error, never a skipped scenario, in CI or not. jq runs
+//! the guide's log filters in the denial scenarios, on either backend.
 
 use anyhow::{bail, Result};
 use xshell::{cmd, Shell};
@@ -10,12 +12,15 @@ use xshell::{cmd, Shell};
 use super::{python, render};
 
 /// The tools of the kind path, with the versions CI pins.
-const KIND_TOOLS: [(&str, &str); 4] = [
+const KIND_TOOLS: [(&str, &str); 5] = [
     ("docker", "Docker Engine or Docker Desktop, running"),
     ("kind", "kind v0.29.0"),
     ("helm", "Helm v3.18"),
     ("kubectl", "kubectl v1.33"),
+    ("jq", JQ),
 ];
+/// What to install for jq.
+const JQ: &str = "jq, e.g. `apt-get install jq` or `brew install jq`";
 
 fn on_path(sh: &Shell, tool: &str) -> bool {
     cmd!(sh, "which {tool}")
@@ -35,24 +40,34 @@ fn pip_install() -> String {
     )
 }
 
-/// docker (with an engine answering), kind, helm and kubectl, or an error
-/// naming each missing one and the offline alternative.
+/// Whether `docker ARGS` succeeds.
+fn docker_ok(sh: &Shell, args: &[&str]) -> bool {
+    cmd!(sh, "docker {args...}")
+        .quiet()
+        .ignore_stdout()
+        .ignore_stderr()
+        .run()
+        .is_ok()
+}
+
+/// docker (with an engine answering, and buildx), kind, helm, kubectl and
+/// jq, or an error naming each missing one and the offline alternative.
 pub(crate) fn kind(sh: &Shell) -> Result<()> {
     let mut missing = Vec::new();
     for (tool, what) in KIND_TOOLS {
         if !on_path(sh, tool) {
             missing.push(format!("{tool}: not on PATH (install {what})"));
-        } else if tool == "docker"
-            && cmd!(sh, "docker info")
-                .quiet()
-                .ignore_stdout()
-                .ignore_stderr()
-                .run()
-                .is_err()
-        {
+        } else if tool == "docker" && !docker_ok(sh, &["info"]) {
             missing.push(
                 "docker: the CLI is installed but no engine answers (`docker info` fails): \
                  start Docker, or check that this user may use its socket"
+                    .to_owned(),
+            );
+        } else if tool == "docker" && !docker_ok(sh, &["buildx", "version"]) {
+            missing.push(
+                "docker buildx: `docker buildx version` fails, and e2e/kind/Dockerfile needs \
+                 BuildKit (its `RUN --mount=type=cache` keeps the compiled crates across \
+                 runs): install the buildx plugin (docker-buildx-plugin, or Docker Desktop)"
                     .to_owned(),
             );
         }
@@ -70,8 +85,15 @@ pub(crate) fn kind(sh: &Shell) -> Result<()> {
     )
 }
 
-/// The reference Python SDK and Helm's engine, importable by `$PYTHON`.
+/// jq, and the reference Python SDK and Helm's engine, importable by
+/// `$PYTHON`.
 pub(crate) fn local(sh: &Shell) -> Result<()> {
+    if !on_path(sh, "jq") {
+        bail!(
+            "cargo xtask e2e --backend local needs jq on PATH (the denial scenarios run the \
+             guide's log filters): install {JQ}"
+        );
+    }
     let python = python();
     let probe = cmd!(sh, "{python} -c 'import tenuo, helm_python'")
         .quiet()

@@ -13,11 +13,22 @@ use super::*;
 const READER: &str = "system:serviceaccount:agents:reader";
 const STRANGER: &str = "system:serviceaccount:agents:intruder";
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cp-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A test's directory, removed when the test ends (it holds a signing seed).
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("cp-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 fn policy() -> Policy {
@@ -36,11 +47,13 @@ fn policy() -> Policy {
     }
 }
 
-fn control_plane(name: &str) -> Shared {
-    let keys_dir = scratch(name);
+/// The control plane, and its keys directory (kept while the test runs).
+fn control_plane(name: &str) -> (Shared, Scratch) {
+    let scratch = Scratch::new(name);
+    let keys_dir = scratch.0.clone();
     let key = SigningKey::generate().unwrap();
     std::fs::write(keys_dir.join("old"), key.to_hex().as_str()).unwrap();
-    Arc::new(Cp {
+    let cp = Arc::new(Cp {
         auth: Auth::Tokens(BTreeMap::from([
             ("tok-reader".to_owned(), READER.to_owned()),
             ("tok-stranger".to_owned(), STRANGER.to_owned()),
@@ -51,7 +64,8 @@ fn control_plane(name: &str) -> Shared {
         key: Mutex::new(("old".to_owned(), key)),
         revoked: Mutex::new(Vec::new()),
         version: AtomicU64::new(1),
-    })
+    });
+    (cp, scratch)
 }
 
 fn bearer_headers(token: Option<&str>) -> HeaderMap {
@@ -81,7 +95,7 @@ fn lifetime(reply: &Value) -> u64 {
 
 #[tokio::test]
 async fn a_ttl_above_the_workloads_cap_is_cut_to_the_cap() {
-    let cp = control_plane("cap");
+    let (cp, _keys) = control_plane("cap");
     let (status, reply) = ask(&cp, Some("tok-reader"), Some(3600)).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
     assert_eq!(lifetime(&reply), 60);
@@ -95,7 +109,7 @@ async fn a_ttl_above_the_workloads_cap_is_cut_to_the_cap() {
 
 #[tokio::test]
 async fn unknown_or_missing_credentials_are_401() {
-    let cp = control_plane("401");
+    let (cp, _keys) = control_plane("401");
     for token in [Some("tok-nobody"), Some(""), None] {
         let (status, reply) = ask(&cp, token, None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}: {reply}");
@@ -105,7 +119,7 @@ async fn unknown_or_missing_credentials_are_401() {
 
 #[tokio::test]
 async fn a_workload_without_policy_is_403() {
-    let cp = control_plane("403");
+    let (cp, _keys) = control_plane("403");
     let (status, reply) = ask(&cp, Some("tok-stranger"), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{reply}");
     assert!(reply.get("warrant").is_none());
@@ -137,8 +151,8 @@ async fn api_server() -> std::net::SocketAddr {
 #[tokio::test]
 async fn token_review_names_the_workload_or_refuses_the_token() {
     let addr = api_server().await;
-    let dir = scratch("review");
-    let own = dir.join("token");
+    let dir = Scratch::new("review");
+    let own = dir.0.join("token");
     std::fs::write(&own, "own-sa\n").unwrap();
     let reviewer = TokenReviewer::new(format!("http://{addr}"), None, own.clone()).unwrap();
     assert_eq!(reviewer.review("good").await.unwrap(), READER);

@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
-use tenuo_e2e::agents::{AgentJob, AgentPod, AGENTS_NAMESPACE, HEADER_AGENT, HEADER_PORT};
+use tenuo_e2e::agents::{AgentJob, AGENTS_NAMESPACE, HEADER_AGENT, HEADER_PORT};
 use tenuo_e2e::{
     AgentNetwork, AgentRun, ControlPlaneSpec, Ingress, IngressSpec, Target, NAMESPACE, RELEASE,
 };
 use xshell::{cmd, Shell};
 
 use super::manifests::{self, CONTROL_PLANE_HTTP};
-use super::{diagnostics, E2E_IMAGE};
+use super::{diagnostics, pods, E2E_IMAGE};
 
 /// NodePorts kind maps to 127.0.0.1 (see e2e/kind/cluster.yaml).
 pub(crate) const AUTHORIZER_PORT: u16 = 30090;
@@ -24,6 +24,9 @@ pub(crate) const CONTROL_PLANE_PORT: u16 = 30080;
 pub(crate) const INGRESS_PORT: u16 = 30081;
 /// The guide's selector of the authorizer's pods (`kubectl logs -l app=tenuo-authorizer`).
 const GUIDE_SELECTOR: &str = "app=tenuo-authorizer";
+/// How long the pods a rollout replaced may take to exit (the chart's
+/// grace period is 30 s).
+const REPLACED_WAIT: Duration = Duration::from_secs(120);
 /// An agent Job's own deadline is 300 s; this is a little longer.
 const JOB_WAIT: Duration = Duration::from_secs(330);
 /// Pod states that no amount of waiting fixes.
@@ -53,9 +56,7 @@ pub(crate) struct KindTarget {
     sh: Shell,
     root: PathBuf,
     dir: PathBuf,
-    secrets: BTreeMap<String, BTreeMap<String, String>>,
     generation: u32,
-    runs: u32,
 }
 
 impl KindTarget {
@@ -66,9 +67,7 @@ impl KindTarget {
             sh: sh.clone(),
             root: root.to_path_buf(),
             dir,
-            secrets: BTreeMap::new(),
             generation: 0,
-            runs: 0,
         };
         t.apply(&manifests::namespaces()?)?;
         Ok(t)
@@ -87,6 +86,30 @@ impl KindTarget {
         let sh = &self.sh;
         let text = cmd!(sh, "kubectl {args...} -o json").quiet().read()?;
         Ok(serde_json::from_str(&text)?)
+    }
+
+    /// Waits until the authorizer's pods are all of the current ReplicaSet
+    /// and none is terminating: `rollout status` returns before the pods it
+    /// replaced have gone, and their logs and metrics would still be read.
+    fn wait_replaced_gone(&self) -> Result<()> {
+        let deployment = self.json(&["-n", NAMESPACE, "get", "deployment", RELEASE])?;
+        let sets = self.json(&["-n", NAMESPACE, "get", "replicasets", "-l", GUIDE_SELECTOR])?;
+        let hash = pods::current_hash(&deployment, &sets)?;
+        let deadline = Instant::now() + REPLACED_WAIT;
+        loop {
+            let all = self.json(&["-n", NAMESPACE, "get", "pods", "-l", GUIDE_SELECTOR])?;
+            let stale = pods::stale(&all, &hash);
+            if stale.is_empty() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "pods {stale:?} (terminating, or not of ReplicaSet {RELEASE}-{hash}) \
+                     were still there {REPLACED_WAIT:?} after the rollout"
+                );
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
     }
 
     /// Waits for the Job to succeed or fail; a pod stuck in a state that
@@ -125,6 +148,13 @@ impl KindTarget {
     }
 }
 
+impl Drop for KindTarget {
+    /// The rendered values files are the run's own.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 impl Target for KindTarget {
     fn name(&self) -> &str {
         "kind"
@@ -135,9 +165,7 @@ impl Target for KindTarget {
     }
 
     fn write_secret(&mut self, name: &str, data: &BTreeMap<String, String>) -> Result<()> {
-        self.apply(&[manifests::secret(name, NAMESPACE, data)?])?;
-        self.secrets.insert(name.to_owned(), data.clone());
-        Ok(())
+        self.apply(&[manifests::secret(name, NAMESPACE, data)?])
     }
 
     fn deploy_control_plane(&mut self, spec: &ControlPlaneSpec) -> Result<SocketAddr> {
@@ -186,7 +214,7 @@ impl Target for KindTarget {
             "kubectl -n {NAMESPACE} rollout status deployment/{RELEASE} --timeout=180s"
         )
         .run()?;
-        Ok(())
+        self.wait_replaced_gone()
     }
 
     fn restart(&mut self) -> Result<()> {
@@ -201,7 +229,7 @@ impl Target for KindTarget {
             "kubectl -n {NAMESPACE} rollout status deployment/{RELEASE} --timeout=180s"
         )
         .run()?;
-        Ok(())
+        self.wait_replaced_gone()
     }
 
     fn logs(&self) -> Result<String> {
@@ -214,36 +242,18 @@ impl Target for KindTarget {
         .read()?)
     }
 
+    /// Each serving pod's metrics (terminating pods left out: they leave
+    /// with their counts).
     fn metrics(&self) -> Result<Vec<String>> {
+        let all = self.json(&["-n", NAMESPACE, "get", "pods", "-l", GUIDE_SELECTOR])?;
         let sh = &self.sh;
-        let pods = cmd!(sh, "kubectl -n {NAMESPACE} get pods -l {GUIDE_SELECTOR} --field-selector=status.phase=Running -o name").quiet().read()?;
-        pods.lines()
-            .map(|pod| {
-                let name = pod.trim_start_matches("pod/");
+        pods::serving(&all)
+            .iter()
+            .map(|name| {
                 let path = format!("/api/v1/namespaces/{NAMESPACE}/pods/{name}:9091/proxy/metrics");
                 Ok(cmd!(sh, "kubectl get --raw {path}").quiet().read()?)
             })
             .collect()
-    }
-
-    /// The agent as a Job in the agents' namespace; a Secret it reads from
-    /// `envFrom` is copied there (a pod reads Secrets of its own namespace).
-    fn run_agent(
-        &mut self,
-        args: &[String],
-        env: &[(String, String)],
-        env_from_secret: Option<&str>,
-    ) -> Result<AgentRun> {
-        self.runs += 1;
-        let mut pod = AgentPod::new(&format!("agent-run-{}", self.runs), None, args.to_vec());
-        for (k, v) in env {
-            pod = pod.env(k, v);
-        }
-        if let Some(name) = env_from_secret {
-            let data = self.secrets.get(name).context("no such Secret")?.clone();
-            pod = pod.secret(name, data).env_from(name);
-        }
-        self.run_agent_job(&pod.build())
     }
 
     fn diagnostics(&self) -> String {
