@@ -76,8 +76,13 @@ impl RequestAuthorizer {
     }
 
     /// Verifies PoPs through `batch`, gathering concurrent requests' signatures
-    /// into batches, in [`Self::decide_batched`].
+    /// into batches, in [`Self::decide_batched`]. A batch decides the cofactored
+    /// criterion only: under [`SignatureCriterion::Strict`] the batch is not used
+    /// and PoPs stay inline.
     pub fn with_pop_batch(self, batch: PopBatch) -> Self {
+        if self.authorizer.policy().signatures == SignatureCriterion::Strict {
+            return self;
+        }
         Self {
             pop_batch: Some(Mutex::new(batch)),
             ..self
@@ -154,10 +159,7 @@ impl RequestAuthorizer {
         let (tool, outcome) = match self.before_pop_off_worker(parts, body).await {
             Err((tool, denial)) => (tool, Err(denial)),
             Ok(pending) => {
-                // A batch decides the cofactored criterion only.
-                let batchable =
-                    self.authorizer.policy().signatures == SignatureCriterion::Cofactored;
-                let verdict = match self.pop_batch.as_ref().filter(|_| batchable) {
+                let verdict = match &self.pop_batch {
                     Some(template) => {
                         let handle = lock(template).clone();
                         verify_pop_batched(handle, &pending).await
