@@ -112,41 +112,46 @@ fn chains() -> Vec<Minted> {
     out
 }
 
+/// A `read` call on every chain of [`chains`] with its leaf re-signed with a torsion
+/// component of order 8, 4 and 2 (every kind of nonzero one), and who minted it.
+fn torsion_calls() -> Vec<(Minter, Input)> {
+    let mut out = Vec::new();
+    for m in chains() {
+        for torsion in [EIGHT_TORSION[1], EIGHT_TORSION[2], EIGHT_TORSION[4]] {
+            out.push((m.minter, read_call(&with_torsion_leaf(&m, &torsion))));
+        }
+    }
+    out
+}
+
 #[test]
 fn divergence_a_torsion_component_in_a_chain_signature_is_accepted_by_default() {
     let mut deciders = Deciders::default();
-    for m in chains() {
-        // Orders 8, 4 and 2: every kind of nonzero torsion component.
-        for torsion in [EIGHT_TORSION[1], EIGHT_TORSION[2], EIGHT_TORSION[4]] {
-            let input = read_call(&with_torsion_leaf(&m, &torsion));
-            let theirs = deciders.theirs(&input).map_err(|(reason, _)| reason);
-            assert!(theirs.is_err(), "the reference refuses {:?}", m.minter);
-            assert_eq!(
-                ours_with(&input, SignatureCriterion::Cofactored),
-                Ok(()),
-                "the batch criterion accepts"
-            );
-            // The cached decision path agrees with the uncached one.
-            assert_eq!(deciders.ours(&input), Ok(()));
-        }
+    for (minter, input) in torsion_calls() {
+        let theirs = deciders.theirs(&input).map_err(|(reason, _)| reason);
+        assert!(theirs.is_err(), "the reference refuses {minter:?}");
+        assert_eq!(
+            ours_with(&input, SignatureCriterion::Cofactored),
+            Ok(()),
+            "the batch criterion accepts"
+        );
+        // The cached decision path agrees with the uncached one.
+        assert_eq!(deciders.ours(&input), Ok(()));
     }
 }
 
 #[test]
 fn the_strict_criterion_gives_the_references_verdict_on_torsion_components() {
     let mut deciders = Deciders::default();
-    for m in chains() {
-        for torsion in [EIGHT_TORSION[1], EIGHT_TORSION[2], EIGHT_TORSION[4]] {
-            let input = read_call(&with_torsion_leaf(&m, &torsion));
-            let theirs = deciders.theirs(&input).map_err(|(reason, _)| reason);
-            // Both deny. As for every bad signature in the conformance suite, the
-            // reference reports it while decoding the stack (`invalid_warrant`).
-            assert_eq!(theirs, Err(DenyReason::InvalidWarrant));
-            assert_eq!(
-                ours_with(&input, SignatureCriterion::Strict),
-                Err(DenyReason::SignatureInvalid)
-            );
-        }
+    for (_, input) in torsion_calls() {
+        let theirs = deciders.theirs(&input).map_err(|(reason, _)| reason);
+        // Both deny. As for every bad signature in the conformance suite, the
+        // reference reports it while decoding the stack (`invalid_warrant`).
+        assert_eq!(theirs, Err(DenyReason::InvalidWarrant));
+        assert_eq!(
+            ours_with(&input, SignatureCriterion::Strict),
+            Err(DenyReason::SignatureInvalid)
+        );
     }
 }
 
