@@ -1,8 +1,9 @@
 //! The verified-chain cache: chains whose signatures and links were checked once,
 //! kept compiled until their earliest expiry.
 //!
-//! Keys are the SHA-256 of the token text, so a hit is only ever the chain those
-//! exact bytes decode to (no substitution through a hash collision). Entries are
+//! Keys are the SHA-256 of the token's CBOR bytes (not of its text), so a hit is
+//! only ever the chain those exact bytes decode to (no substitution through a hash
+//! collision), and one chain sent in either base64 alphabet or as PEM is one entry. Entries are
 //! weighed by their size; the cache holds at most `max_bytes` of them and at most
 //! `max_entries`. moka's TinyLFU admission keeps a flood of one-off tokens from
 //! evicting the chains that are used again and again, and concurrent misses on one
@@ -20,7 +21,7 @@ use sha2::Digest;
 
 use crate::batch::SignatureCriterion;
 use crate::chain::PreparedChain;
-use crate::wire::{decode_token, DecodeError};
+use crate::wire::{decode_bytes, decode_token_bytes, DecodeError};
 
 /// Bytes per unit of cache weight.
 const WEIGHT_UNIT: u64 = 64;
@@ -133,25 +134,27 @@ impl ChainCache {
     }
 
     /// The cached chain for `token`, if any; a hit is counted, a miss is not (the
-    /// [`Self::get_or_prepare`] that follows a miss counts it).
+    /// [`Self::get_or_prepare`] that follows a miss counts it). Text that does not
+    /// decode is a miss.
     pub fn get(&self, token: &str) -> Option<Arc<PreparedChain>> {
-        let chain = self.entries.get(&key_of(token.trim()))?;
+        let bytes = decode_token_bytes(token).ok()?;
+        let chain = self.entries.get(&key_of(&bytes))?;
         self.hits.fetch_add(1, Ordering::Relaxed);
         Some(chain)
     }
 
-    /// The prepared chain for `token` (base64url or PEM text): from the cache, or
-    /// decoded and verified now and cached.
+    /// The prepared chain for `token` (base64 in either alphabet, or PEM): from
+    /// the cache, or decoded and verified now and cached.
     pub fn get_or_prepare(&self, token: &str) -> Result<Arc<PreparedChain>, DecodeError> {
-        let token = token.trim();
-        let key = key_of(token);
+        let bytes = decode_token_bytes(token)?;
+        let key = key_of(&bytes);
         if let Some(chain) = self.entries.get(&key) {
             self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(chain);
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         self.entries
-            .try_get_with(key, || prepare_with(token, self.criterion))
+            .try_get_with(key, || prepare_bytes(&bytes, self.criterion))
             .map_err(|e| (*e).clone())
     }
 
@@ -166,10 +169,10 @@ impl ChainCache {
     }
 }
 
-/// The cache key of (trimmed) token text: its SHA-256, so a hit is only ever the
+/// The cache key of a token's bytes: their SHA-256, so a hit is only ever the
 /// chain those exact bytes decode to.
-fn key_of(token: &str) -> [u8; 32] {
-    sha2::Sha256::digest(token.as_bytes()).into()
+fn key_of(bytes: &[u8]) -> [u8; 32] {
+    sha2::Sha256::digest(bytes).into()
 }
 
 /// Decodes and verifies a token without caching.
@@ -182,7 +185,14 @@ pub fn prepare_with(
     token: &str,
     criterion: SignatureCriterion,
 ) -> Result<Arc<PreparedChain>, DecodeError> {
-    let (_, warrants) = decode_token(token)?;
+    prepare_bytes(&decode_token_bytes(token)?, criterion)
+}
+
+fn prepare_bytes(
+    bytes: &[u8],
+    criterion: SignatureCriterion,
+) -> Result<Arc<PreparedChain>, DecodeError> {
+    let (_, warrants) = decode_bytes(bytes)?;
     PreparedChain::with_criterion(warrants, criterion)
         .map(Arc::new)
         .ok_or(DecodeError::EmptyStack)

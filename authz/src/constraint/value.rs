@@ -52,11 +52,10 @@ pub enum ArgValue {
 
 /// Why a JSON value has no [`ArgValue`] form.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ArgValueJsonError {
-    /// An integer above `i64::MAX`.
-    #[error("integer does not fit in i64")]
-    IntegerOutOfRange,
-    /// A number that is neither an integer nor a finite float.
+    /// A number that is neither an integer nor a finite float (only reachable
+    /// through a `serde_json` built with `arbitrary_precision`).
     #[error("unsupported number")]
     UnsupportedNumber,
     /// Lists/objects nested deeper than [`MAX_VALUE_DEPTH`].
@@ -91,10 +90,13 @@ impl ArgValue {
         }
     }
 
-    /// Convert a JSON argument with the reference's canonical signed-argument
-    /// rule (`meta_envelope::json_to_constraint`): integers that fit `i64`
-    /// stay integers, integral floats such as `1.0` become `Integer(1)`,
-    /// larger unsigned integers are rejected, other floats stay `Float`.
+    /// Converts a JSON argument keeping the kind it was written with, as the
+    /// reference authorizer reads request bodies: an integer that fits `i64` is an
+    /// `Integer`; a larger unsigned integer becomes its decimal text (no precision
+    /// is lost); any other number is a `Float`, so `10.0`, `1e1` and `-0.0` stay
+    /// floats and a PoP signed over the float `10.0` is not one over the integer
+    /// `10`. JSON text holds no NaN or infinity, and `serde_json` refuses numbers
+    /// beyond `f64`'s range, so every float here is finite.
     pub fn from_json(v: &serde_json::Value) -> Result<Self, ArgValueJsonError> {
         Self::from_json_at(v, 0)
     }
@@ -235,18 +237,13 @@ fn number_from_json(n: &serde_json::Number) -> Result<ArgValue, ArgValueJsonErro
     if let Some(i) = n.as_i64() {
         return Ok(ArgValue::Integer(i));
     }
-    if n.as_u64().is_some() {
-        return Err(ArgValueJsonError::IntegerOutOfRange);
+    if let Some(u) = n.as_u64() {
+        return Ok(ArgValue::String(u.to_string()));
     }
-    let f = n.as_f64().ok_or(ArgValueJsonError::UnsupportedNumber)?;
-    // 2^63 is excluded: i64::MAX rounds up to it as f64.
-    if f.is_finite() && f.fract() == 0.0 && f >= i64::MIN as f64 && f < -(i64::MIN as f64) {
-        return Ok(ArgValue::Integer(f as i64));
+    match n.as_f64() {
+        Some(f) if f.is_finite() => Ok(ArgValue::Float(f)),
+        _ => Err(ArgValueJsonError::UnsupportedNumber),
     }
-    if !f.is_finite() {
-        return Err(ArgValueJsonError::UnsupportedNumber);
-    }
-    Ok(ArgValue::Float(f))
 }
 
 impl ArgValue {
@@ -265,7 +262,9 @@ impl fmt::Display for ArgValue {
         match self {
             ArgValue::String(s) => write!(f, "{s:?}"),
             ArgValue::Integer(i) => write!(f, "{i}"),
-            ArgValue::Float(x) => write!(f, "{x}"),
+            // Debug keeps the float visible as one (`10.0`, `-0.0`), so a log
+            // line tells `10.0` from `10`, as the PoP does.
+            ArgValue::Float(x) => write!(f, "{x:?}"),
             ArgValue::Bool(b) => write!(f, "{b}"),
             ArgValue::Null => f.write_str("null"),
             ArgValue::List(items) => {
@@ -339,14 +338,27 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn parsed(text: &str) -> ArgValue {
+        let json: serde_json::Value = serde_json::from_str(text).unwrap();
+        ArgValue::from_json(&json).unwrap()
+    }
+
     #[test]
-    fn json_integral_float_becomes_integer() {
-        assert_eq!(ArgValue::from_json(&json!(1.0)), Ok(ArgValue::Integer(1)));
-        assert_eq!(ArgValue::from_json(&json!(1.5)), Ok(ArgValue::Float(1.5)));
+    fn json_numbers_keep_the_kind_they_were_written_with() {
+        assert_eq!(parsed("10"), ArgValue::Integer(10));
+        assert_eq!(parsed("-7"), ArgValue::Integer(-7));
+        assert!(matches!(parsed("10.0"), ArgValue::Float(f) if f == 10.0));
+        assert!(matches!(parsed("1e1"), ArgValue::Float(f) if f == 10.0));
+        assert!(matches!(parsed("-0.0"), ArgValue::Float(f) if f == 0.0 && f.is_sign_negative()));
+        assert!(matches!(parsed("1000000000000.0"), ArgValue::Float(f) if f == 1e12));
+        assert_eq!(parsed("9223372036854775807"), ArgValue::Integer(i64::MAX));
         assert_eq!(
-            ArgValue::from_json(&json!(u64::MAX)),
-            Err(ArgValueJsonError::IntegerOutOfRange)
+            parsed("18446744073709551615"),
+            ArgValue::String("18446744073709551615".into())
         );
+        // Beyond u64, serde_json reads an integer literal as a float.
+        assert!(matches!(parsed("100000000000000000000"), ArgValue::Float(f) if f == 1e20));
+        assert!(serde_json::from_str::<serde_json::Value>("1e400").is_err());
     }
 
     #[test]

@@ -9,13 +9,10 @@
 //!   value is not an array);
 //! * anything else (also the empty segment) is an object key.
 //!
-//! Number conversion keeps the JSON's own kind: integers that fit `i64` stay
-//! integers, larger unsigned integers become their decimal text (so no
-//! precision is lost), everything else is a float (`150.0` stays a float).
-//! These are the reference gateway's rules; they differ on purpose from
-//! [`ArgValue::from_json`], which follows the signed-argument rules.
-
-use std::collections::BTreeMap;
+//! Number conversion keeps the JSON's own kind ([`ArgValue::from_json`]):
+//! integers that fit `i64` stay integers, larger unsigned integers become their
+//! decimal text (so no precision is lost), everything else is a float (`150.0`
+//! stays a float), as the reference gateway reads them.
 
 use serde_json::Value;
 
@@ -97,44 +94,19 @@ fn walk(value: &Value, segments: &[Segment], depth: usize) -> Option<ArgValue> {
     }
 }
 
-/// Converts a JSON value with the gateway's number rules (see the module
-/// doc). Values nested deeper than [`MAX_JSON_DEPTH`] become `Null`.
+/// Converts a JSON value with [`ArgValue::from_json`]'s rules (numbers keep the
+/// kind they were written with). Values nested deeper than
+/// [`crate::constraint::MAX_VALUE_DEPTH`] become `Null`; `serde_json` refuses to
+/// parse bodies that deep, so only values built elsewhere could reach it.
 pub fn json_to_arg(value: &Value) -> ArgValue {
-    json_to_arg_at(value, 0)
-}
-
-fn json_to_arg_at(value: &Value, depth: usize) -> ArgValue {
-    if depth > MAX_JSON_DEPTH {
-        return ArgValue::Null;
-    }
-    match value {
-        Value::Null => ArgValue::Null,
-        Value::Bool(b) => ArgValue::Bool(*b),
-        Value::String(s) => ArgValue::String(s.clone()),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                ArgValue::Integer(i)
-            } else if let Some(u) = n.as_u64() {
-                ArgValue::String(u.to_string())
-            } else {
-                n.as_f64().map_or(ArgValue::Null, ArgValue::Float)
-            }
-        }
-        Value::Array(items) => {
-            ArgValue::List(items.iter().map(|v| json_to_arg_at(v, depth + 1)).collect())
-        }
-        Value::Object(map) => ArgValue::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), json_to_arg_at(v, depth + 1)))
-                .collect::<BTreeMap<_, _>>(),
-        ),
-    }
+    ArgValue::from_json(value).unwrap_or(ArgValue::Null)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::collections::BTreeMap;
 
     fn get(body: &Value, path: &str) -> Option<ArgValue> {
         BodyPath::compile(path).extract(body)

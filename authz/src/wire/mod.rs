@@ -25,7 +25,8 @@ pub use envelope::{decode_stack, decode_warrant, encode_envelope, encode_stack};
 pub use limits::*;
 pub use payload::{decode_payload, encode_payload};
 pub use text::{
-    decode_bytes, decode_token, encode_base64url, encode_pem_chain, encode_pem_warrant, TokenKind,
+    decode_bytes, decode_token, decode_token_bytes, encode_base64url, encode_pem_chain,
+    encode_pem_warrant, TokenKind,
 };
 
 // Public only for the differential test and the `cbor_value` fuzz target.

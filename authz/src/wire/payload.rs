@@ -51,9 +51,15 @@ fn field(key: usize, problem: FieldProblem) -> DecodeError {
 }
 
 /// Decodes signed payload bytes, then checks the structural rules of v1.
+///
+/// Only the leading CBOR map is read. Bytes after it are covered by the issuer's
+/// signature and by the payload hash a child names, but carry no field, so
+/// accepting them (as the reference's decoder does) grants nothing the issuer
+/// did not sign.
 pub fn decode_payload(bytes: &[u8]) -> Result<Payload, DecodeError> {
-    super::check_well_formed(bytes, MAX_CBOR_NESTING)?;
-    let value = super::value::from_bytes(bytes)?;
+    let map_len = super::scan::first_item_len(bytes, MAX_CBOR_NESTING)?;
+    let leading = bytes.get(..map_len).ok_or(DecodeError::Truncated)?;
+    let value = super::value::from_bytes(leading)?;
     let entries = map(&value).ok_or(DecodeError::Field {
         key: "payload",
         problem: FieldProblem::WrongType,

@@ -1,5 +1,7 @@
 //! A non-allocating pre-pass over CBOR bytes: well-formedness, nesting depth and
 //! trailing bytes, checked before any decoder builds values from the input.
+//! [`first_item_len`] measures the leading item alone, for the signed payload,
+//! whose bytes after the map are signed but carry no meaning.
 
 use super::DecodeError;
 
@@ -12,6 +14,16 @@ struct Open {
 /// Checks that `bytes` hold exactly one well-formed CBOR item nesting at most
 /// `max_depth` containers (arrays, maps and tags each count one level).
 pub(crate) fn check_well_formed(bytes: &[u8], max_depth: usize) -> Result<(), DecodeError> {
+    let end = first_item_len(bytes, max_depth)?;
+    if end != bytes.len() {
+        return Err(DecodeError::TrailingBytes(bytes.len() - end));
+    }
+    Ok(())
+}
+
+/// The length of the well-formed CBOR item at the start of `bytes`, nesting at
+/// most `max_depth` containers; whatever follows it is not read.
+pub(crate) fn first_item_len(bytes: &[u8], max_depth: usize) -> Result<usize, DecodeError> {
     let mut pos = 0usize;
     // Containers currently open, innermost last. Tags are closed by their one item.
     let mut stack: Vec<Open> = Vec::new();
@@ -108,10 +120,7 @@ pub(crate) fn check_well_formed(bytes: &[u8], max_depth: usize) -> Result<(), De
             break;
         }
     }
-    if pos != bytes.len() {
-        return Err(DecodeError::TrailingBytes(bytes.len() - pos));
-    }
-    Ok(())
+    Ok(pos)
 }
 
 /// Counts one finished item against the open containers, closing those that are
