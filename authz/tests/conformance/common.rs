@@ -400,6 +400,9 @@ pub(crate) fn ref_reason(e: &tenuo::Error) -> DenyReason {
         E::WarrantRevoked(_) => DenyReason::WarrantRevoked,
         E::ToolNotAuthorized { .. } | E::InvalidWarrantType { .. } => DenyReason::ToolNotInWarrant,
         E::ConstraintNotSatisfied { .. } => DenyReason::ConstraintViolation,
+        // A glob or regex that does not compile, found when evaluated: its own
+        // server reports it as a constraint violation (`ErrorCode::ConstraintViolation`).
+        E::InvalidPattern(_) => DenyReason::ConstraintViolation,
         E::MissingSignature(_) => DenyReason::MissingPop,
         E::SignatureInvalid(m) if m.contains("Proof-of-Possession") => DenyReason::InvalidPop,
         E::SignatureInvalid(_) => DenyReason::SignatureInvalid,
