@@ -947,3 +947,64 @@ fn issue_mints_a_url_safe_constraint_with_an_optional_host_list() {
         );
     }
 }
+
+/// `--arg` and `--args-json` keep a number's kind as written, in `sign-pop` and in
+/// `verify`: `n=3.0` is the float 3.0, so a PoP signed over it verifies for `3.0`
+/// and not for the integer `3`, and the reverse.
+#[test]
+fn numbers_keep_the_kind_they_were_written_with() {
+    let token = chain();
+    let stdin = token.as_bytes();
+    let cp = public(CP);
+    let when = at(10);
+    let path = "path=/data/reports/q.csv";
+    let float_pop = pop(&token, WORKER, &[path, "n=3.0"], 10);
+    let integer_pop = pop(&token, WORKER, &[path, "n=3"], 10);
+    assert_ne!(float_pop, integer_pop);
+    let decide = |json: &str, sig: &str| {
+        verdict(
+            &[
+                "--issuer",
+                &cp,
+                "--tool",
+                "read_file",
+                "--at",
+                &when,
+                "--args-json",
+                json,
+                "--pop",
+                sig,
+            ],
+            stdin,
+        )
+        .1
+    };
+    for (json, float, integer) in [
+        (
+            r#"{"path":"/data/reports/q.csv","n":3.0}"#,
+            None,
+            Some(DenyReason::InvalidPop),
+        ),
+        (
+            r#"{"path":"/data/reports/q.csv","n":3e0}"#,
+            None,
+            Some(DenyReason::InvalidPop),
+        ),
+        (
+            r#"{"path":"/data/reports/q.csv","n":3}"#,
+            Some(DenyReason::InvalidPop),
+            None,
+        ),
+    ] {
+        assert_eq!(
+            decide(json, &float_pop),
+            float,
+            "{json} with a PoP over 3.0"
+        );
+        assert_eq!(
+            decide(json, &integer_pop),
+            integer,
+            "{json} with a PoP over 3"
+        );
+    }
+}
