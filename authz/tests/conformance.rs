@@ -15,6 +15,8 @@
 //! Deliberate divergences (we deny where the reference allows) are pinned by the
 //! `divergence_*` tests at the end.
 
+#[path = "conformance/all.rs"]
+mod all;
 #[path = "conformance/calls.rs"]
 mod calls;
 #[path = "conformance/chains.rs"]
@@ -36,21 +38,7 @@ use common::{
 
 #[test]
 fn decisions_agree_with_the_reference() {
-    let mut cases = Vec::new();
-    calls::constraint_cases(&mut cases);
-    calls::argument_rule_cases(&mut cases);
-    calls::tool_cases(&mut cases);
-    calls::pop_cases(&mut cases);
-    calls::time_cases(&mut cases);
-    calls::revocation_cases(&mut cases);
-    calls::trust_cases(&mut cases);
-    calls::unsupported_cases(&mut cases);
-    calls::absent_warrant_cases(&mut cases);
-    chains::depth_cases(&mut cases);
-    chains::forged_link_cases(&mut cases);
-    chains::mixed_cases(&mut cases);
-    chains::tamper_cases(&mut cases);
-    chains::encoding_cases(&mut cases);
+    let cases = all::cases();
     let total = harness::run(&cases);
     assert!(total >= 500, "only {total} cases");
 }

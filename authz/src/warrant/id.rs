@@ -24,7 +24,22 @@ impl WarrantId {
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
+
+    /// Reads an id in its display form (`tnu_wrt_` + 32 hex digits) or as the
+    /// bare hex.
+    pub fn parse(text: &str) -> Result<Self, WarrantIdError> {
+        let text = text.trim();
+        let digits = text.strip_prefix(WARRANT_ID_PREFIX).unwrap_or(text);
+        let mut bytes = [0u8; 16];
+        hex::decode_to_slice(digits, &mut bytes).map_err(|_| WarrantIdError)?;
+        Ok(Self(bytes))
+    }
 }
+
+/// Text that is not a warrant id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a warrant id: expected {WARRANT_ID_PREFIX} and 32 hex digits")]
+pub struct WarrantIdError;
 
 impl fmt::Display for WarrantId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -35,5 +50,26 @@ impl fmt::Display for WarrantId {
 impl fmt::Debug for WarrantId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_its_display_form_and_bare_hex_only() {
+        let id = WarrantId([0xab; 16]);
+        assert_eq!(WarrantId::parse(&id.to_string()), Ok(id));
+        assert_eq!(WarrantId::parse(&id.to_hex()), Ok(id));
+        for bad in [
+            "",
+            "tnu_wrt_",
+            "tnu_wrt_abcd",
+            &format!("{id}00"),
+            "tnu_wrt_zz",
+        ] {
+            assert_eq!(WarrantId::parse(bad), Err(WarrantIdError), "{bad}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 mod id;
 
-pub use id::{WarrantId, WARRANT_ID_PREFIX};
+pub use id::{WarrantId, WarrantIdError, WARRANT_ID_PREFIX};
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -2,8 +2,8 @@
 //! decide that call exactly as the authorizer would.
 //!
 //! Exit status: 0 allow, 1 deny, 2 usage or input error. The line between the
-//! last two: what frames the question (`--issuer`, `--arg`, `--args-json`,
-//! `--at`, the flags themselves) is the operator's input, and a value that does
+//! last two: what frames the question (`--issuer`, `--revoked`, `--arg`,
+//! `--args-json`, `--at`, the flags themselves) is the operator's input, and a value that does
 //! not parse is an input error. What is judged (the token on stdin and the
 //! `--pop`) is presented by the caller being decided, so, as in the server, an
 //! absent or malformed one is a deny with its CONTRACTS §2 reason: empty stdin
@@ -12,12 +12,15 @@
 
 use std::process::ExitCode;
 
-use anyhow::Result;
+use std::collections::HashSet;
+
+use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
 use tenuo_authz::chain::PreparedChain;
 use tenuo_authz::decision::{check_chain_at, decide, Authorized, Call, Policy, TrustedIssuers};
 use tenuo_authz::pop::Args as CallArgs;
+use tenuo_authz::warrant::WarrantId;
 use tenuo_authz::wire::{decode_token, DecodeError};
 use tenuo_authz::{parse_pop, Denial};
 
@@ -42,8 +45,12 @@ pub(crate) struct VerifyArgs {
     // One base64url signature in 64 starts with `-`: still a value, not a flag.
     #[arg(long, requires = "tool", allow_hyphen_values = true)]
     pop: Option<String>,
-    /// Decide at this Unix time instead of now.
-    #[arg(long)]
+    /// A revoked warrant id (`tnu_wrt_...` or hex); repeatable. A chain holding
+    /// one is denied `warrant_revoked`.
+    #[arg(long = "revoked")]
+    revoked: Vec<String>,
+    /// Decide at this Unix time instead of now (negative times are times too).
+    #[arg(long, allow_negative_numbers = true)]
     at: Option<i64>,
     /// Print one JSON object: {"decision", "reason", "detail"}.
     #[arg(long)]
@@ -64,6 +71,11 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
             .map(|k| public_key(k))
             .collect::<Result<Vec<_>>>()?,
     );
+    let revoked = args
+        .revoked
+        .iter()
+        .map(|id| WarrantId::parse(id).with_context(|| format!("--revoked {id}")))
+        .collect::<Result<HashSet<_>>>()?;
     let call_arguments = call_args(&args.args, args.args_json.as_deref())?;
     let now = now(args.at);
     let token = read_stdin_bytes()?;
@@ -72,7 +84,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
         args: &call_arguments,
         pop: args.pop.as_deref(),
     });
-    let outcome = judge(&token, &trusted, question, now);
+    let outcome = judge(&token, &trusted, &revoked, question, now);
     report(&outcome, args.json);
     Ok(if outcome.is_ok() {
         ExitCode::SUCCESS
@@ -86,6 +98,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
 fn judge(
     token: &[u8],
     trusted: &TrustedIssuers,
+    revoked: &HashSet<WarrantId>,
     question: Option<Question<'_>>,
     now: i64,
 ) -> Result<Option<Authorized>, Denial> {
@@ -98,7 +111,7 @@ fn judge(
     let prepared = PreparedChain::new(chain).ok_or(Denial::MissingWarrant)?;
     let policy = Policy::default();
     let Some(question) = question else {
-        return check_chain_at(&prepared, trusted, &(), &policy, now).map(|()| None);
+        return check_chain_at(&prepared, trusted, revoked, &policy, now).map(|()| None);
     };
     // The server's order: the token decodes, then the PoP must parse.
     let pop = parse_pop(question.pop)?;
@@ -108,7 +121,7 @@ fn judge(
         pop: pop.as_ref(),
         now,
     };
-    decide(&prepared, trusted, &(), &policy, &call).map(Some)
+    decide(&prepared, trusted, revoked, &policy, &call).map(Some)
 }
 
 /// Prints the outcome: one line of text, or the JSON object of CONTRACTS §6.

@@ -1,0 +1,191 @@
+//! The conformance suite through the `tenuo verify` binary: every case of
+//! `conformance.rs` (whose decisions agree with the reference's) is decided again
+//! by the real command line, from the token's text on stdin, `--issuer`, `--tool`,
+//! `--args-json`, `--pop`, `--revoked` and `--at`, and must give the case's
+//! expected outcome and reason. What the library decides, the CLI decides; only
+//! CEL is refused by both (`unsupported`), as everywhere.
+//!
+//! The suite's inputs are bytes; the CLI reads text. Two byte inputs are other
+//! inputs as text ([`AS_TEXT`]), and a non-finite float argument has no JSON
+//! spelling at all ([`no_json_spelling`]): those cases are decided for what they
+//! are as text, or named and left out, never silently.
+
+#[path = "conformance/all.rs"]
+mod all;
+#[path = "conformance/calls.rs"]
+mod calls;
+#[path = "conformance/chains.rs"]
+mod chains;
+#[path = "conformance/common.rs"]
+mod common;
+#[path = "conformance/coverage.rs"]
+mod coverage;
+#[allow(dead_code)] // the runner here is the binary, not `harness::run`
+#[path = "conformance/harness.rs"]
+mod harness;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use tenuo_authz::DenyReason;
+
+use common::{pk, STRANGER};
+use harness::Case;
+
+/// Cases whose bytes read differently as token text, and the CLI's verdict on
+/// that text: the empty string is no token at all (`missing_warrant`, as in
+/// every front end); a lone envelope is a valid token, a single warrant, decided
+/// by itself (here a delegated leaf whose issuer is not trusted).
+const AS_TEXT: &[(&str, Option<DenyReason>)] = &[
+    ("empty input", Some(DenyReason::MissingWarrant)),
+    (
+        "bare envelope instead of a stack",
+        Some(DenyReason::UntrustedIssuer),
+    ),
+];
+
+/// Whether an argument is a NaN or an infinity, which JSON cannot spell (it
+/// only reaches a decision inside CBOR, as the suite's PoP tests send it).
+fn no_json_spelling(case: &Case) -> bool {
+    fn non_finite(v: &tenuo_authz::constraint::ArgValue) -> bool {
+        use tenuo_authz::constraint::ArgValue as V;
+        match v {
+            V::Float(f) => !f.is_finite(),
+            V::List(items) => items.iter().any(non_finite),
+            V::Object(map) => map.values().any(non_finite),
+            _ => false,
+        }
+    }
+    case.input.args.values().any(non_finite)
+}
+
+/// What the CLI must answer for `case`.
+fn expected(case: &Case) -> Option<DenyReason> {
+    AS_TEXT
+        .iter()
+        .find(|(what, _)| case.what.ends_with(what))
+        .map_or(case.expect, |(_, as_text)| *as_text)
+}
+
+/// The CLI's verdict on one case: `None` allows, `Some(reason)` denies.
+fn decide_with_cli(case: &Case) -> Result<Option<DenyReason>, String> {
+    let input = &case.input;
+    let args_json = serde_json::Value::Object(
+        input
+            .args
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect(),
+    )
+    .to_string();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tenuo"));
+    command.args(["verify", "--json", "--tool", &input.tool]);
+    command.args(["--args-json", &args_json, "--at", &input.now.to_string()]);
+    // `--issuer` is required: a case that trusts no key trusts only a stranger,
+    // which decides the same (the root is not trusted).
+    let trusted = if input.trusted.is_empty() {
+        vec![STRANGER]
+    } else {
+        input.trusted.clone()
+    };
+    for seed in trusted {
+        command.args(["--issuer", &pk(seed).to_hex()]);
+    }
+    for id in &input.revoked {
+        command.args(["--revoked", &id.to_string()]);
+    }
+    if let Some(pop) = input.pop {
+        command.args(["--pop", &hex::encode(pop)]);
+    }
+    let stdin = if case.withheld {
+        String::new()
+    } else {
+        tenuo_authz::wire::encode_base64url(&input.stack)
+    };
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    child
+        .stdin
+        .take()
+        .ok_or("no stdin")?
+        .write_all(stdin.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let output = child.wait_with_output().map_err(|e| e.to_string())?;
+    let verdict: serde_json::Value = serde_json::from_slice(&output.stdout).map_err(|e| {
+        format!(
+            "exit {:?}, no JSON ({e}): {}{}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })?;
+    match (verdict["decision"].as_str(), verdict["reason"].as_str()) {
+        (Some("allow"), None) => Ok(None),
+        (Some("deny"), Some(reason)) => DenyReason::parse(reason)
+            .map(Some)
+            .ok_or_else(|| format!("unknown reason {reason}")),
+        _ => Err(format!("malformed verdict {verdict}")),
+    }
+}
+
+#[test]
+fn tenuo_verify_decides_every_conformance_case() {
+    let (unspellable, cases): (Vec<Case>, Vec<Case>) =
+        all::cases().into_iter().partition(no_json_spelling);
+    let lanes: Vec<&[Case]> = cases.chunks(cases.len().div_ceil(2)).collect();
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = lanes
+            .into_iter()
+            .map(|lane| {
+                scope.spawn(move || {
+                    lane.iter()
+                        .filter_map(|case| match decide_with_cli(case) {
+                            Ok(got) if got == expected(case) => None,
+                            Ok(got) => Some(format!(
+                                "{} / {}: CLI {:?}, expected {:?}",
+                                case.category,
+                                case.what,
+                                got,
+                                expected(case)
+                            )),
+                            Err(why) => Some(format!("{} / {}: {why}", case.category, case.what)),
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("lane panicked"))
+            .collect()
+    });
+    eprintln!(
+        "tenuo verify decided {} conformance cases; left out, no JSON spelling: {:?}",
+        cases.len(),
+        unspellable.iter().map(|c| &c.what).collect::<Vec<_>>()
+    );
+    assert!(
+        unspellable.len() <= 4,
+        "only NaN and infinity arguments may be left out"
+    );
+    let as_text = cases
+        .iter()
+        .filter(|c| AS_TEXT.iter().any(|(what, _)| c.what.ends_with(what)))
+        .count();
+    assert_eq!(
+        as_text,
+        2 * AS_TEXT.len(),
+        "each text-level case, minted both ways"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
