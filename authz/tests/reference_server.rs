@@ -36,6 +36,10 @@ tools:
     description: Run a command
     constraints:
       cmd: { from: body, path: "cmd", required: true }
+  deploy:
+    description: Deploy a service
+    constraints:
+      service: { from: path, path: "service", required: true }
 routes:
   - pattern: "/files/read"
     method: ["GET"]
@@ -46,6 +50,9 @@ routes:
   - pattern: "/run"
     method: ["POST"]
     tool: run
+  - pattern: "/deploy/{service}"
+    method: ["POST"]
+    tool: deploy
 "#;
 
 /// Mints with the Python SDK and prints the cases as JSON. Every request is built
@@ -62,8 +69,10 @@ caps = {
     "compute": {"n": Range(-100.0, 10000000000000.0)},
 }
 root = Warrant.mint(keypair=cp, capabilities=caps, holder=orch.public_key, ttl_seconds=600)
-child = root.grant(to=worker.public_key, allow=["read_file", "compute"], ttl=300, key=orch,
-                   path=Pattern("/data/reports/*"), n=Range(-10.0, 10000000000000.0))
+child = (root.grant_builder()
+         .capability("read_file", {"path": Pattern("/data/reports/*")})
+         .capability("compute", {"n": Range(-10.0, 10000000000000.0)})
+         .holder(worker.public_key).ttl(300).grant(orch))
 untrusted = Warrant.mint(keypair=stranger, capabilities=caps, holder=orch.public_key, ttl_seconds=600)
 now = int(time.time())
 cases = []
@@ -86,7 +95,7 @@ def signed(w, key, tool, args, token=None):
     return {"X-Tenuo-Warrant": token or w.to_base64(), "X-Tenuo-PoP": b64(w.sign(key, tool, args, now))}
 
 # Single warrants, the SDK's own headers.
-h = root.bind(orch).headers("read_file", {"path": "/data/x"})
+h = root.bind(orch).headers("read_file", {"path": "/data/x"}, trusted_roots=[cp.public_key])
 add("single", "headers() allowed", "GET", "/files/read?path=/data/x", h, "allow")
 add("single", "headers() in standard base64", "GET", "/files/read?path=/data/x",
     {**h, "X-Tenuo-Warrant": standard(h["X-Tenuo-Warrant"])}, "allow")
@@ -108,7 +117,8 @@ add("single", "tool the warrant lacks", "POST", "/run",
 
 # Delegated chains: headers(warrant_chain=[root]) sends a standard-base64 stack.
 bound = child.bind(worker)
-h = bound.headers("read_file", {"path": "/data/reports/q3"}, warrant_chain=[root])
+h = bound.headers("read_file", {"path": "/data/reports/q3"}, warrant_chain=[root],
+                  trusted_roots=[cp.public_key])
 add("chain", "headers(warrant_chain) allowed", "GET", "/files/read?path=/data/reports/q3", h, "allow")
 add("chain", "the same stack in base64url", "GET", "/files/read?path=/data/reports/q3",
     {**h, "X-Tenuo-Warrant": urlsafe(h["X-Tenuo-Warrant"])}, "allow")
@@ -140,6 +150,52 @@ number("integer beyond i64 is text", "18446744073709551615", "184467440737095516
        "constraint_violation")
 number("single warrant, float 10.0 in standard base64", "10.0", 10.0, "allow",
        w=root, key=orch, token=standard(root.to_base64()))
+
+# Approvals: `deploy` is gated (1 of 2 approvers, or 2 of 2 on `gated2`); `read_file` is not.
+from tenuo import ApprovalRequest, compute_request_hash, sign_approval
+first, second = SigningKey.generate(), SigningKey.generate()
+def gated(min_approvals):
+    return (Warrant.mint_builder()
+            .capability("deploy", {"service": Pattern("*")})
+            .capability("read_file", {"path": Pattern("/data/*")})
+            .required_approvers([first.public_key, second.public_key])
+            .min_approvals(min_approvals)
+            .approval_gates({"deploy": None})
+            .holder(orch.public_key).ttl(600).mint(cp))
+gate1, gate2 = gated(1), gated(2)
+
+def approval(w, approver, service, ttl=300):
+    args = {"service": service}
+    h = compute_request_hash(str(w.id), "deploy", args, orch.public_key)
+    return sign_approval(ApprovalRequest("deploy", args, str(w.id), h), approver, ttl_seconds=ttl)
+
+def header(approvals, encode=lambda b: base64.b64encode(b).decode("ascii")):
+    if len(approvals) == 1:
+        return encode(approvals[0].to_bytes())
+    head = bytes([0x80 | len(approvals)])
+    return encode(head + b"".join(a.to_bytes() for a in approvals))
+
+def deploy(name, w, service, approvals, expect, encode=None):
+    h = signed(w, orch, "deploy", {"service": service})
+    if approvals is not None:
+        h["X-Tenuo-Approvals"] = header(approvals, encode) if encode else header(approvals)
+    add("approvals", name, "POST", "/deploy/" + service, h, expect)
+
+deploy("gated, no approvals", gate1, "api", None, "approval_required")
+deploy("gated, one valid approval", gate1, "api", [approval(gate1, first, "api")], "allow")
+deploy("gated, approval in base64url", gate1, "api", [approval(gate1, second, "api")], "allow",
+       encode=lambda b: base64.urlsafe_b64encode(b).decode("ascii").rstrip("="))
+deploy("gated, approval for another call", gate1, "api", [approval(gate1, first, "db")],
+       "approval_required")
+deploy("gated, approval by a stranger", gate1, "api", [approval(gate1, stranger, "api")],
+       "approval_required")
+deploy("2 of 2, both approvers", gate2, "api",
+       [approval(gate2, first, "api"), approval(gate2, second, "api")], "allow")
+deploy("2 of 2, one approver twice", gate2, "api",
+       [approval(gate2, first, "api"), approval(gate2, first, "api")], "approval_required")
+deploy("2 of 2, one approval", gate2, "api", [approval(gate2, second, "api")], "approval_required")
+add("approvals", "ungated tool on a gated warrant", "GET", "/files/read?path=/data/x",
+    signed(gate1, orch, "read_file", {"path": "/data/x"}), "allow")
 
 print(json.dumps({"trusted": cp.public_key_bytes().hex(), "cases": cases}))
 "#;
