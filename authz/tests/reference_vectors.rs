@@ -769,3 +769,78 @@ fn holder_lifecycle() {
         "identity: secret in {rendered}"
     );
 }
+
+/// The constraint-level vectors (A.19, A.25 and the A.25.1 erratum): each
+/// constraint, as the crate encodes it, judges each value as the crate does.
+#[test]
+fn spec_vectors_constraints() {
+    let spec = Spec::load();
+    let mut failures = Failures::default();
+    let checks = spec.list("constraint_checks");
+    assert!(
+        checks.len() >= 20,
+        "only {} constraint checks",
+        checks.len()
+    );
+    for (n, v) in checks.iter().enumerate() {
+        let id = format!("{} #{n} {}", str_of(v, "vector"), v["value"]);
+        let bytes = hex_of(v, "constraint_hex");
+        // The crate's verdict now, and the one recorded: `None` is an error.
+        let theirs: Option<bool> =
+            ciborium::de::from_reader::<tenuo::Constraint, _>(bytes.as_slice())
+                .ok()
+                .and_then(|c| c.matches(&reference_value(&v["value"])).ok());
+        failures.check(theirs == v["crate_matches"].as_bool(), &id, || {
+            format!(
+                "the crate now says {theirs:?}, the vector {}",
+                v["crate_matches"]
+            )
+        });
+        let value: ciborium::Value = ciborium::de::from_reader(bytes.as_slice()).expect("CBOR");
+        let ours = Constraint::from_cbor(&value, 0)
+            .map_err(|e| e.to_string())
+            .and_then(|c| {
+                let arg = ArgValue::from_json(&v["value"]).map_err(|e| e.to_string())?;
+                Ok(c.check(&arg).is_ok())
+            });
+        // An error in the crate (a malformed policy) must deny here.
+        let expected = theirs.unwrap_or(false);
+        failures.check(
+            ours.as_ref().is_ok_and(|m| *m == expected) || (!expected && ours.is_err()),
+            &id,
+            || format!("ours: {ours:?}, the crate: {theirs:?}"),
+        );
+    }
+    failures.assert_none("spec_vectors.json (constraints)");
+}
+
+/// A.27: a child may not add a tool its parent never held; our minting refuses
+/// what the crate's builder refuses.
+#[test]
+fn spec_vectors_attenuation() {
+    let spec = Spec::load();
+    let mut failures = Failures::default();
+    for v in spec.list("attenuation_refusals") {
+        let id = str_of(v, "vector");
+        let parent = spec.ours(str_of(v, "parent"));
+        let constraints = parent
+            .payload()
+            .tools
+            .get(str_of(v, "constraints_of_parent_tool"))
+            .expect("the parent's tool")
+            .clone();
+        let now = parent.payload().issued_at + 60;
+        let child = tenuo_authz::mint::Attenuate::from(&parent)
+            .holder(spec.key(str_of(v, "child_holder")).public_key())
+            .tool(str_of(v, "tool"), constraints)
+            .sign(&spec.key(str_of(v, "parent_holder")), now);
+        let expected = v["crate_refuses"].as_bool().expect("crate_refuses");
+        failures.check(child.is_err() == expected, id, || {
+            format!(
+                "ours refuses: {}, the crate refuses: {expected}",
+                child.is_err()
+            )
+        });
+    }
+    failures.assert_none("spec_vectors.json (attenuation)");
+}
