@@ -26,6 +26,7 @@ const SPEC: &str = include_str!("vectors/reference/spec_vectors.json");
 const POP_CANONICAL: &str = include_str!("vectors/reference/pop_canonical.json");
 const WIRE: &str = include_str!("vectors/reference/wire_compatibility.json");
 const HOLDER_LIFECYCLE: &str = include_str!("vectors/reference/holder_lifecycle.json");
+const SHLEX: &str = include_str!("vectors/reference/shlex.json");
 
 /// Collects the vectors that disagree, so one run names all of them.
 #[derive(Default)]
@@ -843,4 +844,38 @@ fn spec_vectors_attenuation() {
         });
     }
     failures.assert_none("spec_vectors.json (attenuation)");
+}
+
+// ---------------------------------------------------------------------------
+// shlex.json: the shared Shlex decisions
+// ---------------------------------------------------------------------------
+
+/// Each command is judged against its allow list as the crate judges it
+/// (`crate_matches`, checked against the crate on every run).
+#[test]
+fn shlex() {
+    let doc = parse(SHLEX);
+    let mut failures = Failures::default();
+    let cases = doc["cases"].as_array().expect("cases");
+    assert!(cases.len() >= 20, "only {} cases", cases.len());
+    for case in cases {
+        let id = str_of(case, "name");
+        let allow: Vec<&str> = case["allow"]
+            .as_array()
+            .expect("allow")
+            .iter()
+            .map(|a| a.as_str().expect("allowed program"))
+            .collect();
+        let command = str_of(case, "command");
+        let expected = case["crate_matches"].as_bool().expect("crate_matches");
+        let theirs = tenuo::constraints::Shlex::new(allow.clone())
+            .matches(&tenuo::ConstraintValue::String(command.into()))
+            .unwrap_or(false);
+        failures.check(theirs == expected, id, || {
+            format!("the crate now says {theirs}, the vector {expected}")
+        });
+        let ours = Constraint::shlex(allow).check(&ArgValue::String(command.into()));
+        failures.check(ours.is_ok() == expected, id, || format!("ours: {ours:?}"));
+    }
+    failures.assert_none("shlex.json");
 }
