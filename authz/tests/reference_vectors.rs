@@ -18,9 +18,10 @@ use tenuo_authz::pop::{pop_message, sign_pop, verify_pop, Args, PopWindows};
 use tenuo_authz::revocation::SignedRevocationList;
 use tenuo_authz::warrant::{WarrantId, WARRANT_CONTEXT};
 use tenuo_authz::wire::{
-    decode_payload, decode_stack, decode_token, encode_envelope, encode_payload,
+    decode_payload, decode_stack, decode_token, encode_base64url, encode_envelope, encode_payload,
+    encode_stack,
 };
-use tenuo_authz::Warrant;
+use tenuo_authz::{Authorizer, Warrant};
 
 const SPEC: &str = include_str!("vectors/reference/spec_vectors.json");
 const POP_CANONICAL: &str = include_str!("vectors/reference/pop_canonical.json");
@@ -252,13 +253,16 @@ fn spec_vectors_envelopes_and_stacks() {
         failures.check(spec.envelope(str_of(v, "warrant")) == envelope, id, || {
             "envelope of the pinned payload and signature differs".into()
         });
-        match decode_token(str_of(v, "base64url")) {
-            Ok((_, chain)) => failures.check(
-                chain.len() == 1 && chain[0].envelope_bytes() == envelope,
-                id,
-                || "base64url text does not decode to the envelope".into(),
-            ),
-            Err(e) => failures.check(false, id, || format!("base64url text: {e}")),
+        // Both alphabets the reference authorizer reads.
+        for text in ["base64url", "base64_standard"] {
+            match decode_token(str_of(v, text)) {
+                Ok((_, chain)) => failures.check(
+                    chain.len() == 1 && chain[0].envelope_bytes() == envelope,
+                    id,
+                    || format!("{text} text does not decode to the envelope"),
+                ),
+                Err(e) => failures.check(false, id, || format!("{text} text: {e}")),
+            }
         }
     }
     for v in spec.list("stacks") {
@@ -281,9 +285,13 @@ fn spec_vectors_envelopes_and_stacks() {
             Ok(chain) => failures.check(same(&chain), id, || "stack members differ".into()),
             Err(e) => failures.check(false, id, || format!("stack: {e}")),
         }
-        match decode_token(str_of(v, "base64url")) {
-            Ok((_, chain)) => failures.check(same(&chain), id, || "stack text differs".into()),
-            Err(e) => failures.check(false, id, || format!("stack text: {e}")),
+        for text in ["base64url", "base64_standard"] {
+            match decode_token(str_of(v, text)) {
+                Ok((_, chain)) => {
+                    failures.check(same(&chain), id, || format!("{text} stack differs"))
+                }
+                Err(e) => failures.check(false, id, || format!("{text} stack: {e}")),
+            }
         }
         let members: Vec<&[u8]> = expected.iter().map(Vec::as_slice).collect();
         failures.check(
@@ -456,6 +464,33 @@ fn spec_vectors_authorize() {
         };
         failures.check(ours == expect, &id, || {
             format!("ours: {ours}, expected: {expect}")
+        });
+
+        // The same call through the `Authorizer`, as a front end makes it: the
+        // chain as token text, the PoP as header text, the clock at the instant.
+        let token = match chain.as_slice() {
+            [single] => single.to_base64url(),
+            _ => encode_base64url(&encode_stack(chain.iter().map(Warrant::envelope_bytes))),
+        };
+        let authorizer = Authorizer::builder()
+            .trusted_issuers([root.public_key()])
+            .clock(move || at)
+            .build()
+            .expect("an authorizer with one trusted issuer");
+        if !revoked_ids.is_empty() {
+            let list = SignedRevocationList::sign(&root, 1, revoked_ids.iter().copied(), at as u64);
+            authorizer
+                .install_revocation_list(&list)
+                .expect("a list from the trusted issuer installs");
+        }
+        let pop_text = pop.as_ref().map(Signature::to_base64url);
+        let via_authorizer =
+            match authorizer.authorize(Some(&token), tool, &args, pop_text.as_deref()) {
+                Ok(_) => "allow".to_owned(),
+                Err(denial) => denial.reason().as_str().to_owned(),
+            };
+        failures.check(via_authorizer == ours, &id, || {
+            format!("through the Authorizer: {via_authorizer}; decision::authorize: {ours}")
         });
     }
     failures.assert_none("spec_vectors.json (authorize)");
