@@ -252,6 +252,35 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Soundness: whatever a child the parent accepts admits, the parent
+    /// admits too, for Shlex and Exact children.
+    #[test]
+    fn narrowed_children_admit_nothing_new(
+        parent in allow_list(),
+        child in allow_list(),
+        pinned in command(),
+        lines in prop::collection::vec(command(), 16),
+    ) {
+        let parent = Constraint::shlex(parent);
+        let mut lines = lines;
+        lines.push(pinned.clone());
+        for child in [Constraint::shlex(child), Constraint::exact(pinned.as_str())] {
+            if parent.check_attenuation(&child).is_err() {
+                continue;
+            }
+            for line in &lines {
+                let v = ArgValue::String(line.clone());
+                if child.check(&v).is_ok() {
+                    prop_assert!(parent.check(&v).is_ok(), "{} admits {:?}, {} does not", child, line, parent);
+                }
+            }
+        }
+    }
+}
+
 /// Commands the reference's own tests and documentation pin, and the corner
 /// cases of each rule.
 #[test]
