@@ -974,7 +974,16 @@ fn issue_mints_a_shlex_constraint_that_verify_evaluates() {
         let signature = pop(&token, AGENT, &[&arg], 5);
         let when = at(5);
         let args = [
-            "--issuer", &cp, "--tool", "read_file", "--arg", &arg, "--pop", &signature, "--at", &when,
+            "--issuer",
+            &cp,
+            "--tool",
+            "read_file",
+            "--arg",
+            &arg,
+            "--pop",
+            &signature,
+            "--at",
+            &when,
         ];
         let (_, reason, _) = verdict(&args, token.as_bytes());
         reason

@@ -133,8 +133,9 @@ fn allow_list() -> impl Strategy<Value = Vec<String>> {
     prop::collection::vec(prop::sample::select(COMMANDS).prop_map(str::to_owned), 0..4)
 }
 
-/// Our refusal in the reference's vocabulary, checked against its detail
-/// fields; `None` when the two disagree in kind.
+/// Whether our verdict is the reference's: the same allow/deny and, for a
+/// refusal, the same rule with the same detail (character, command word or
+/// operator).
 fn agree(ours: &Result<(), ShlexRefusal>, theirs: &rw::ShlexCheck) -> bool {
     match ours {
         Ok(()) => theirs.allowed,

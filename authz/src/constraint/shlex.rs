@@ -21,6 +21,9 @@
 //! Globs, `~`, `#` and `!` are not refused: they are ordinary word characters
 //! here, as in the reference. A non-string argument is never admitted.
 //!
+//! No length limit applies (the reference has none): the lexer is linear in
+//! the command and only the first token and the first operator are kept.
+//!
 //! Attenuation: `Shlex → Shlex` needs the child's `allow` to be a subset of
 //! the parent's; `Shlex → Exact` needs a string the parent admits.
 //!
