@@ -202,7 +202,7 @@ pub enum Unsupported {
     /// Multi-signature approvals (`required_approvers`, `tenuo.approval_gates`).
     #[error("warrant {0} requires approvals, which this authorizer does not verify")]
     Approvals(WarrantId),
-    /// A constraint type that is not evaluated (CEL, Shlex, unknown ids).
+    /// A constraint type that is not evaluated (CEL, unknown ids).
     #[error("{0}")]
     Constraint(String),
 }

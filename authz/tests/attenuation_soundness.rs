@@ -2,8 +2,8 @@
 //! a child, or our chain verification accepts a hand-made link, every call the
 //! child allows (a full decision with the child holder's valid PoP) is allowed
 //! by the parent too (same tool and arguments, the parent holder's PoP). The
-//! constraint pools include Subpath, UrlPattern, Cidr and UrlSafe besides the
-//! simpler types. `PROPTEST_CASES` sets the cases of each property (default 48).
+//! constraint pools include Subpath, UrlPattern, Cidr, UrlSafe and Shlex
+//! besides the simpler types. `PROPTEST_CASES` sets the cases of each property (default 48).
 
 #[path = "conformance/common.rs"]
 mod common;
@@ -21,7 +21,7 @@ use tenuo_authz::Warrant;
 use common::{child_payload, ok, pk, s, seal, ROOT, T0};
 
 const TOOLS: [&str; 3] = ["fetch", "read", "connect"];
-const ARGS: [&str; 4] = ["url", "path", "ip", "n"];
+const ARGS: [&str; 5] = ["url", "path", "ip", "n", "cmd"];
 
 fn url_safe(domains: Option<&[&str]>, private_ok: bool) -> Constraint {
     let mut u = UrlSafe::new();
@@ -70,7 +70,7 @@ fn pool(arg: usize) -> Vec<Constraint> {
             Constraint::one_of(["10.1.2.3", "192.168.0.1"]),
             Constraint::not(Constraint::cidr("10.1.0.0/16").unwrap()).unwrap(),
         ],
-        _ => vec![
+        3 => vec![
             Constraint::Wildcard,
             range(0.0, 100.0),
             range(0.0, 10.0),
@@ -79,6 +79,24 @@ fn pool(arg: usize) -> Vec<Constraint> {
             Constraint::exact(5),
             Constraint::all(vec![range(0.0, 100.0), Constraint::not_one_of([7])]).unwrap(),
             Constraint::any(vec![Constraint::exact(5), Constraint::exact(50)]).unwrap(),
+        ],
+        _ => vec![
+            Constraint::Wildcard,
+            Constraint::shlex(["ls", "cat", "git"]),
+            Constraint::shlex(["ls", "cat"]),
+            Constraint::shlex(["ls"]),
+            Constraint::shlex(Vec::<String>::new()),
+            Constraint::exact("ls -la"),
+            Constraint::exact("cat \"a; b\""),
+            Constraint::exact("ls; rm -rf /"),
+            Constraint::pattern("ls *").unwrap(),
+            Constraint::all(vec![
+                Constraint::shlex(["ls", "cat"]),
+                Constraint::pattern("ls *").unwrap(),
+            ])
+            .unwrap(),
+            Constraint::not(Constraint::shlex(["git"])).unwrap(),
+            Constraint::one_of(["ls -la", "rm -rf /"]),
         ],
     }
 }
@@ -113,13 +131,31 @@ fn values(arg: usize) -> Vec<ArgValue> {
             .iter()
             .map(|x| s(x))
             .collect(),
-        _ => vec![
+        3 => vec![
             ArgValue::Integer(5),
             ArgValue::Integer(7),
             ArgValue::Integer(50),
             ArgValue::Float(9.5),
             ArgValue::Integer(500),
         ],
+        _ => {
+            let mut v: Vec<ArgValue> = [
+                "ls -la",
+                "ls",
+                "cat \"a; b\"",
+                "cat x",
+                "git status",
+                "ls; rm -rf /",
+                "rm -rf /",
+                "ls $HOME",
+                "",
+            ]
+            .iter()
+            .map(|x| s(x))
+            .collect();
+            v.push(ArgValue::Integer(1));
+            v
+        }
     }
 }
 

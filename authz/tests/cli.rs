@@ -1008,3 +1008,54 @@ fn numbers_keep_the_kind_they_were_written_with() {
         );
     }
 }
+
+#[test]
+fn issue_mints_a_shlex_constraint_that_verify_evaluates() {
+    let token = ok(
+        &[
+            "issue",
+            "--key",
+            &key(CP),
+            "--holder",
+            &public(AGENT),
+            "--tool",
+            "read_file",
+            "--constraint",
+            "cmd=shlex:ls, /usr/bin/git",
+            "--ttl",
+            "10m",
+            "--at",
+            &at(0),
+        ],
+        "",
+    );
+    let cp = public(CP);
+    let decide = |command: &str| {
+        let arg = format!("cmd={command}");
+        let signature = pop(&token, AGENT, &[&arg], 5);
+        let when = at(5);
+        let args = [
+            "--issuer",
+            &cp,
+            "--tool",
+            "read_file",
+            "--arg",
+            &arg,
+            "--pop",
+            &signature,
+            "--at",
+            &when,
+        ];
+        let (_, reason, _) = verdict(&args, token.as_bytes());
+        reason
+    };
+    assert_eq!(decide("ls -la \"a; b\""), None);
+    assert_eq!(decide("/usr/bin/git status"), None);
+    for refused in ["ls; rm -rf /", "git status", "ls $HOME", "rm -rf /"] {
+        assert_eq!(
+            decide(refused),
+            Some(DenyReason::ConstraintViolation),
+            "{refused}"
+        );
+    }
+}

@@ -27,6 +27,8 @@ mod common;
 mod coverage;
 #[path = "conformance/harness.rs"]
 mod harness;
+#[path = "conformance/shlex.rs"]
+mod shlex;
 
 use ciborium::Value;
 use tenuo_authz::constraint::{Constraint, ConstraintSet};
@@ -73,38 +75,6 @@ fn from_reference(w: tenuo::Warrant, holder: u8) -> Minted {
         holders: vec![holder],
         ref_chain: Some(vec![w]),
     }
-}
-
-#[test]
-fn divergence_shlex_is_unsupported() {
-    let mut cs = tenuo::ConstraintSet::new();
-    cs.insert("cmd", tenuo::constraints::Shlex::new(vec!["ls"]));
-    let w = tenuo::Warrant::builder()
-        .capability("shell", cs)
-        .holder(rk(2).public_key())
-        .ttl(std::time::Duration::from_secs(600))
-        .build(&rk(ROOT))
-        .unwrap();
-    let m = from_reference(w, 2);
-    pin_divergence(
-        &input_for(&m, "shell", args(&[("cmd", s("ls -la"))])),
-        DenyReason::Unsupported,
-    );
-    // Minted here as well.
-    let ours = Minted::mint(
-        Minter::Ours,
-        &[Step::new(
-            2,
-            vec![(
-                "shell",
-                ConstraintSet::new().with("cmd", Constraint::shlex(["ls"])),
-            )],
-        )],
-    );
-    pin_divergence(
-        &input_for(&ours, "shell", args(&[("cmd", s("ls"))])),
-        DenyReason::Unsupported,
-    );
 }
 
 #[test]

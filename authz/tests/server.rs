@@ -103,10 +103,10 @@ fn every_deny_reason_has_its_status_body_log_line_and_metric() {
         .sign(&stranger, now())
         .unwrap();
     let broken_chain = encode_base64url(&encode_chain(&[good.clone(), unrelated]));
-    let mut shlex = ConstraintSet::new();
-    shlex.insert("path", Constraint::shlex(["ls"]));
+    let mut cel = ConstraintSet::new();
+    cel.insert("path", Constraint::cel("path != ''"));
     let unsupported = Issue::execution(k.agent.public_key())
-        .tool("read_file", shlex)
+        .tool("read_file", cel)
         .sign(&k.cp, now())
         .unwrap();
     let pop_of = |w: &Warrant, path: &str| pop_for(&k.agent, w, "read_file", &path_args(path));

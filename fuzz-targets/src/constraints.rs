@@ -7,7 +7,9 @@
 //!   `check_attenuation`, and when the child narrows the parent, every
 //!   argument map the child accepts the parent accepts too (soundness).
 //!
-//! Invariants: no panic, no runaway work, soundness of attenuation.
+//! Invariants: no panic, no runaway work, soundness of attenuation, and every
+//! `Shlex` verdict (matching and attenuation) equal to the reference's
+//! ([`crate::shlex`]).
 
 use ciborium::Value;
 use tenuo_authz::constraint::{ArgValue, ConstraintSet};
@@ -25,6 +27,7 @@ pub fn run(data: &[u8]) {
         };
         let args = args_of(&args);
         let _ = set.check_args(&args);
+        crate::shlex::compare_set(&set, &args);
         let _ = set.to_cbor();
         let _ = format!("{set:?}");
         return;
@@ -36,6 +39,8 @@ pub fn run(data: &[u8]) {
         return;
     };
     let args = next().map(|v| args_of(&v)).unwrap_or_default();
+    crate::shlex::compare_link(&parent, &child);
+    crate::shlex::compare_set(&child, &args);
     if parent.check_attenuation(&child).is_ok() && child.check_args(&args).is_ok() {
         assert!(
             parent.check_args(&args).is_ok(),

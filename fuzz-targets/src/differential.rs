@@ -8,6 +8,10 @@
 //! Invariant: we never allow what the reference denies; where we deny and the
 //! reference allows, our reason is one of the documented fail-closed classes
 //! (`unsupported`, `invalid_warrant`; see the README's Compatibility section).
+//! Also, below the decision (the PoP covers the arguments, so a mutated
+//! argument is otherwise only ever refused as `invalid_pop`): every `Shlex`
+//! constraint of the tool's grants judges its argument, and every link
+//! attenuates a `Shlex` parent, as the reference does ([`crate::shlex`]).
 
 use std::collections::HashMap;
 
@@ -145,9 +149,29 @@ pub fn theirs(case: &Case) -> Option<Result<(), String>> {
     )
 }
 
+/// The constraint-level comparison for the `Shlex` constraints of the chain.
+fn compare_shlex(case: &Case) {
+    let Ok(chain) = decode_stack(&case.stack) else {
+        return;
+    };
+    let grants: Vec<_> = chain
+        .iter()
+        .map(|w| w.payload().tools.get(&case.tool))
+        .collect();
+    for grant in grants.iter().flatten() {
+        crate::shlex::compare_set(grant, &case.args);
+    }
+    for pair in grants.windows(2) {
+        if let [Some(parent), Some(child)] = pair {
+            crate::shlex::compare_link(parent, child);
+        }
+    }
+}
+
 /// Runs one input.
 pub fn run(data: &[u8]) {
     let case = Case::decode(data);
+    compare_shlex(&case);
     let ours = ours(&case);
     // The reference is only asked about stacks our decoder accepts: a stack we
     // refuse is denied, which is the fail-closed direction whatever it says.

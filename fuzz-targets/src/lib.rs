@@ -9,10 +9,10 @@
 //! |---|---|
 //! | `decode` | warrant and stack decoders (bytes, base64url, PEM), chain preparation |
 //! | `pop_header` | the `X-Tenuo-PoP` parser and PoP verification |
-//! | `constraints` | constraint sets from CBOR: argument matching, attenuation soundness |
+//! | `constraints` | constraint sets from CBOR: argument matching, attenuation soundness, Shlex against the reference |
 //! | `gateway_config` | the gateway YAML compiler |
 //! | `extract` | whole HTTP requests through the tower front end and the gateway fixtures |
-//! | `differential` | decode and decide with ours and the reference, compare |
+//! | `differential` | decode and decide with ours and the reference, compare (and each grant's Shlex verdicts) |
 //! | `cbor_value` | the fast CBOR decoder against ciborium, value for value |
 
 pub mod cbor_value;
@@ -22,6 +22,7 @@ pub mod differential;
 pub mod gateway;
 pub mod input;
 pub mod pop_header;
+pub mod shlex;
 
 /// A target: its name and its body.
 pub type Target = (&'static str, fn(&[u8]));

@@ -21,7 +21,7 @@
 //! | `Cel` | whitespace-equal `Cel` |
 //! | `Subpath` | `Subpath` under root, `Subset`/`Exact` of contained paths |
 //! | `UrlSafe` | stricter `UrlSafe`, safe `Exact` URL |
-//! | `Shlex` | `Shlex` subset |
+//! | `Shlex` | `Shlex` subset, `Exact` command the parent admits |
 //!
 //! Everything else is incompatible.
 //!
@@ -31,8 +31,7 @@
 //!   Exact(5.0)` is not; `Pattern → OneOf`, `Range → OneOf`, `Exact → OneOf`
 //!   and `Pattern → Regex` are all rejected; `Subpath → Exact([])` (an
 //!   empty list) is accepted.
-//! * Deviations (fail closed): `Shlex → Exact` is rejected because we do not
-//!   evaluate Shlex; a check whose composite nesting makes it exceed
+//! * Deviation (fail closed): a check whose composite nesting makes it exceed
 //!   [`ATTENUATION_BUDGET`] pair comparisons is rejected (the reference would
 //!   keep going, potentially for exponential time).
 
@@ -177,10 +176,8 @@ fn pair(
         },
 
         (C::Shlex(p), C::Shlex(c)) => p.attenuate(c),
-        (C::Shlex(_), C::Exact(v)) => match v.as_str() {
-            Some(_) => Err(AttenuationError::Unsupported {
-                constraint: "Shlex",
-            }),
+        (C::Shlex(p), C::Exact(v)) => match v.as_str() {
+            Some(command) => admitted("Shlex", Ok(p.admits(command).is_ok()), v),
             None => Err(incompatible("Shlex", "Exact (non-string)")),
         },
 

@@ -171,7 +171,7 @@ pub enum Mismatch {
         /// Why.
         reason: String,
     },
-    /// This authorizer does not evaluate the constraint type (CEL, Shlex, or an
+    /// This authorizer does not evaluate the constraint type (CEL or an
     /// unknown wire type id). This short-circuits an argument-set check.
     #[error("unsupported constraint type {constraint}")]
     Unsupported {
@@ -227,7 +227,7 @@ pub enum AttenuationError {
         /// Human detail.
         detail: String,
     },
-    /// This authorizer cannot decide the pair (needs CEL/Shlex evaluation).
+    /// This authorizer cannot decide the pair (needs CEL evaluation).
     #[error("attenuation of {constraint} is not supported")]
     Unsupported {
         /// Constraint type name.

@@ -1,10 +1,10 @@
 //! Constraints this authorizer decodes and re-encodes but does not evaluate:
-//! `Cel` (wire type 15), `Shlex` (wire type 128) and any unknown type id.
+//! `Cel` (wire type 15) and any unknown type id.
 //!
 //! Wire payloads: `Cel` is `{"expression": text, "parent_expression": text}`
-//! (`parent_expression` omitted when absent); `Shlex` is `{"allow": [text]}`;
-//! an unknown type keeps its payload item verbatim (the reference decodes
-//! unknown ids for forward compatibility and denies at evaluation).
+//! (`parent_expression` omitted when absent); an unknown type keeps its
+//! payload item verbatim (the reference decodes unknown ids for forward
+//! compatibility and denies at evaluation).
 //!
 //! Evaluation always yields [`Mismatch::Unsupported`], which denies.
 //!
@@ -13,10 +13,6 @@
 //!   CEL. Its `Cel → Cel` attenuation accepts a child equal to the parent
 //!   after removing all whitespace; any other child needs compilation and
 //!   fails. We mirror exactly that.
-//! * The reference evaluates `Shlex`; we deliberately do not (deny as
-//!   unsupported). `Shlex → Shlex` attenuation is a pure allow-list subset
-//!   check and is mirrored; `Shlex → Exact` would need evaluation, so we
-//!   reject it where the reference might accept (fail closed).
 
 use std::fmt;
 
@@ -29,13 +25,6 @@ pub struct Cel {
     pub expression: String,
     /// The parent's expression, when recorded by the issuer.
     pub parent_expression: Option<String>,
-}
-
-/// A shell-command allow-list constraint (not evaluated here).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Shlex {
-    /// Allowed command words.
-    pub allow: Vec<String>,
 }
 
 fn strip_whitespace(s: &str) -> String {
@@ -68,34 +57,9 @@ impl Cel {
     }
 }
 
-impl Shlex {
-    pub(crate) fn unsupported() -> Mismatch {
-        Mismatch::Unsupported {
-            constraint: "Shlex",
-            type_id: super::type_id::SHLEX,
-        }
-    }
-
-    pub(crate) fn attenuate(&self, child: &Shlex) -> Result<(), AttenuationError> {
-        match child.allow.iter().find(|b| !self.allow.contains(b)) {
-            None => Ok(()),
-            Some(b) => Err(AttenuationError::NotNarrower {
-                constraint: "Shlex",
-                detail: format!("binary {b} not in parent allow list"),
-            }),
-        }
-    }
-}
-
 impl fmt::Display for Cel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Cel({})", self.expression)
-    }
-}
-
-impl fmt::Display for Shlex {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Shlex(allow={:?})", self.allow)
     }
 }
 
@@ -122,22 +86,5 @@ mod tests {
             p.attenuate(&conj),
             Err(AttenuationError::Unsupported { .. })
         ));
-    }
-
-    #[test]
-    fn shlex_subset() {
-        let p = Shlex {
-            allow: vec!["ls".into(), "cat".into()],
-        };
-        assert!(p
-            .attenuate(&Shlex {
-                allow: vec!["ls".into()]
-            })
-            .is_ok());
-        assert!(p
-            .attenuate(&Shlex {
-                allow: vec!["rm".into()]
-            })
-            .is_err());
     }
 }

@@ -27,6 +27,8 @@ mod pattern;
 mod range;
 mod regex;
 mod set;
+mod shell_lexer;
+mod shlex;
 mod subpath;
 mod url_pattern;
 mod url_safe;
@@ -42,10 +44,12 @@ pub use self::error::{
     AttenuationError, ConstraintBuildError, ConstraintDecodeError, ConstraintViolation, Mismatch,
     ViolationKind,
 };
-pub use self::extension::{Cel, Shlex};
+pub use self::extension::Cel;
 pub use self::pattern::{Glob, Pattern};
 pub use self::range::Range;
 pub use self::regex::{RegexConstraint, REGEX_DFA_SIZE_LIMIT, REGEX_NEST_LIMIT, REGEX_SIZE_LIMIT};
+pub use self::shell_lexer::{split_shell_words, ShellSyntaxError, ShellToken, OPERATORS};
+pub use self::shlex::{Shlex, ShlexRefusal, CONTROL_CHARACTERS};
 pub use self::subpath::Subpath;
 pub use self::url_pattern::UrlPattern;
 pub use self::url_safe::{UrlSafe, UrlSafeRejection};
@@ -134,7 +138,7 @@ pub enum Constraint {
     Subpath(Subpath),
     /// SSRF-screened URL.
     UrlSafe(UrlSafe),
-    /// Shell command allow-list (decoded, not evaluated: denies as unsupported).
+    /// A shell command line running one allow-listed program.
     Shlex(Shlex),
     /// A wire type id this version does not know; kept verbatim, denies.
     Unknown {
@@ -249,11 +253,9 @@ impl Constraint {
         })
     }
 
-    /// `Shlex` (will deny as unsupported when evaluated).
+    /// `Shlex` allowing exactly the listed command words.
     pub fn shlex<S: Into<String>>(allow: impl IntoIterator<Item = S>) -> Self {
-        Constraint::Shlex(Shlex {
-            allow: allow.into_iter().map(Into::into).collect(),
-        })
+        Constraint::Shlex(Shlex::new(allow))
     }
 
     /// The reference's type name (`"Pattern"`, `"OneOf"`, ...).
@@ -367,7 +369,7 @@ impl Constraint {
             Constraint::Cel(_) => Err(Cel::unsupported()),
             Constraint::Subpath(s) => Ok(s.eval(value)),
             Constraint::UrlSafe(u) => u.eval(value),
-            Constraint::Shlex(_) => Err(Shlex::unsupported()),
+            Constraint::Shlex(s) => Ok(value.as_str().is_some_and(|c| s.admits(c).is_ok())),
             Constraint::Unknown { type_id, .. } => Err(Mismatch::Unsupported {
                 constraint: "Unknown",
                 type_id: *type_id,
@@ -480,9 +482,13 @@ mod tests {
             Constraint::cel("x > 1").check(&ArgValue::Integer(2)),
             Err(Mismatch::Unsupported { type_id: 15, .. })
         ));
-        assert!(matches!(
-            Constraint::shlex(["ls"]).check(&"ls".into()),
-            Err(Mismatch::Unsupported { type_id: 128, .. })
-        ));
+    }
+
+    #[test]
+    fn shlex_is_evaluated() {
+        let c = Constraint::shlex(["ls"]);
+        assert_eq!(c.check(&"ls -la".into()), Ok(()));
+        assert_eq!(c.check(&"ls; rm".into()), Err(Mismatch::NotSatisfied));
+        assert_eq!(c.check(&ArgValue::Integer(1)), Err(Mismatch::NotSatisfied));
     }
 }

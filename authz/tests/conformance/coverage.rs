@@ -13,10 +13,9 @@ use tenuo_authz::{DenyReason, Warrant};
 use crate::common::Minter;
 use crate::harness::Case;
 
-/// The constraint types both implementations evaluate. `Cel`, `Shlex` and
-/// unknown type ids are refused as unsupported here; the `unsupported` cases
-/// cover them.
-const EVALUATED_TYPES: [&str; 16] = [
+/// The constraint types both implementations evaluate. `Cel` and unknown type
+/// ids are refused as unsupported here; the `unsupported` cases cover them.
+const EVALUATED_TYPES: [&str; 17] = [
     "Exact",
     "Pattern",
     "Range",
@@ -33,6 +32,7 @@ const EVALUATED_TYPES: [&str; 16] = [
     "Wildcard",
     "Subpath",
     "UrlSafe",
+    "Shlex",
 ];
 
 /// Chain lengths (warrants, root to leaf) decided in each direction.

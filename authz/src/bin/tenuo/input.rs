@@ -177,6 +177,10 @@ pub(crate) fn constraint_spec(spec: &str) -> Result<(String, Constraint)> {
                 ..UrlSafe::default()
             })
         }
+        // The allowed command words, as a comma list.
+        "shlex" => Ok(Constraint::shlex(
+            value.split(',').map(str::trim).filter(|w| !w.is_empty()),
+        )),
         other => bail!("constraint type {other} is not known"),
     };
     Ok((
@@ -185,7 +189,7 @@ pub(crate) fn constraint_spec(spec: &str) -> Result<(String, Constraint)> {
     ))
 }
 
-const KINDS: [&str; 13] = [
+const KINDS: [&str; 14] = [
     "exact", "pattern", "regex", "range", "oneof", "notoneof", "contains", "subset", "cidr", "url",
-    "subpath", "wildcard", "urlsafe",
+    "subpath", "wildcard", "urlsafe", "shlex",
 ];

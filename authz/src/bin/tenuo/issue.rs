@@ -48,7 +48,7 @@ pub(crate) struct GrantArgs {
     /// An argument constraint ARG=TYPE:VALUE applied to every --tool; repeatable.
     /// TYPE: exact, pattern (default), regex, range (MIN..MAX), oneof, notoneof,
     /// contains, subset (comma lists), cidr, url, subpath, wildcard, urlsafe
-    /// (optionally a comma list of allowed hosts).
+    /// (optionally a comma list of allowed hosts), shlex (a comma list of commands).
     #[arg(long = "constraint")]
     constraints: Vec<String>,
     /// Lifetime: 90, 90s, 5m, 2h or 1d.
