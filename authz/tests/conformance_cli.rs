@@ -23,6 +23,8 @@ mod coverage;
 #[allow(dead_code)] // the runner here is the binary, not `harness::run`
 #[path = "conformance/harness.rs"]
 mod harness;
+#[path = "conformance/shlex.rs"]
+mod shlex;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
