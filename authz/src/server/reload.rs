@@ -14,11 +14,12 @@ use sha2::Digest;
 
 use super::config::{parse_keys_file, ConfigError};
 use super::metrics::Metrics;
+use super::revocation_floor::RevocationFloor;
 use crate::crypto::PublicKey;
 use crate::decision::TrustedIssuers;
 use crate::gateway::CompiledGateway;
 use crate::pop::Args;
-use crate::revocation::SignedRevocationList;
+use crate::revocation::{RevocationError, SignedRevocationList};
 use crate::tower::{CallRequest, ExtractCall, ExtractError};
 use crate::Authorizer;
 
@@ -157,9 +158,19 @@ pub(crate) fn gateway_watch(path: PathBuf, gateway: Arc<ReloadableGateway>) -> W
     }
 }
 
-/// The signed revocation list (base64 text or CBOR).
-pub(crate) fn revocation_watch(path: PathBuf, authorizer: Arc<Authorizer>) -> Watch {
+/// The signed revocation list (base64 text or CBOR). With a floor, a list
+/// older than one accepted before (even by an earlier process) is refused, and
+/// each accepted list raises the floor before it is installed.
+pub(crate) fn revocation_watch(
+    path: PathBuf,
+    authorizer: Arc<Authorizer>,
+    floor: Option<Arc<RevocationFloor>>,
+) -> Watch {
     let name = "TENUO_REVOCATION_FILE";
+    let invalid = move |reason: String| ConfigError::Invalid {
+        name: name.into(),
+        reason,
+    };
     Watch {
         name,
         path,
@@ -173,16 +184,22 @@ pub(crate) fn revocation_watch(path: PathBuf, authorizer: Arc<Authorizer>) -> Wa
                 }
                 _ => SignedRevocationList::from_cbor(bytes),
             }
-            .map_err(|e| ConfigError::Invalid {
-                name: name.into(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| invalid(e.to_string()))?;
+            if let Some(floor) = &floor {
+                floor.check(&list).map_err(|e| invalid(e.to_string()))?;
+                // Only a list that would be installed may raise the floor: a
+                // forged or untrusted one must not lock out the real next list.
+                if !authorizer.trusted_issuers().contains(list.issuer()) {
+                    return Err(invalid(
+                        RevocationError::UntrustedIssuer(Box::new(*list.issuer())).to_string(),
+                    ));
+                }
+                list.verify().map_err(|e| invalid(e.to_string()))?;
+                floor.record(&list).map_err(|e| invalid(e.to_string()))?;
+            }
             authorizer
                 .install_revocation_list(&list)
-                .map_err(|e| ConfigError::Invalid {
-                    name: name.into(),
-                    reason: e.to_string(),
-                })
+                .map_err(|e| invalid(e.to_string()))
         }),
     }
 }
