@@ -35,7 +35,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve authorization decisions.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print the version and the trusted keys; fails when no valid key is set.
     Info,
     /// Verify a warrant chain's signatures and lifetimes (no call).
@@ -54,7 +54,7 @@ fn main() -> ExitCode {
         Command::Check(args) => return oneshot::check(&cli.global, &args, &ProcessEnv),
         Command::Verify(args) => return oneshot::verify(&cli.global, &args, &ProcessEnv),
     };
-    let config = match ServerConfig::resolve_with(&cli.global, args, &ProcessEnv) {
+    let config = match ServerConfig::resolve_with(&cli.global, *args, &ProcessEnv) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("tenuo-authorizer: {error}");
