@@ -176,6 +176,61 @@ fn the_reference_flags_and_environment_over_tcp() {
 }
 
 #[test]
+fn trusted_roots_from_the_gateway_config_alone() {
+    // The reference trusts `settings.trusted_roots` of its --config: a
+    // deployment may set no key anywhere else (the ConfigMap left empty).
+    let dir = scratch("roots");
+    let with_roots = GATEWAY.replace(
+        "settings: {}",
+        &format!(
+            "settings: {{trusted_roots: [\"{}\"]}}",
+            issuer().public_key().to_hex()
+        ),
+    );
+    let gateway = write(&dir, "gw.yaml", &with_roots);
+    let port = free_port();
+    let port_text = port.to_string();
+    let server = ExactProcess::start(
+        &[
+            "serve",
+            "--port",
+            &port_text,
+            "--bind",
+            "127.0.0.1",
+            "--health-port",
+            "0",
+            "--config",
+            &gateway,
+        ],
+        &[("TENUO_TRUSTED_KEYS", "")],
+    );
+    assert_eq!(server.started["trusted_issuers"], 1);
+    let main = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let w = warrant(now(), 300);
+    let allowed = http(
+        main,
+        "GET",
+        "/files/read?path=/data/a",
+        &borrowed(&call_headers(&w, "/data/a")),
+        "",
+    );
+    assert_eq!(allowed.status, 200, "{}", allowed.body);
+    assert!(server.stop().success());
+    // Without roots there either, start-up names every place a key can come from.
+    let plain = write(&dir, "plain.yaml", GATEWAY);
+    let (status, _, stderr) = run_exact(
+        &["serve", "--port", &port_text, "--config", &plain],
+        &[("TENUO_TRUSTED_KEYS", "")],
+        "",
+    );
+    assert_eq!(status.code(), Some(64), "{stderr}");
+    assert!(
+        stderr.contains("TENUO_TRUSTED_KEYS") && stderr.contains("settings.trusted_roots"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn the_reference_socket_flags() {
     let dir = scratch("socket");
     let gateway = write(&dir, "gw.yaml", GATEWAY);

@@ -110,7 +110,7 @@ pub struct ServeArgs {
 #[non_exhaustive]
 pub enum ConfigError {
     /// No trusted issuer from any source.
-    #[error("no trusted issuer: set TENUO_TRUSTED_KEYS or TRUSTED_ISSUERS (comma-separated hex keys), --trusted-keys, --trusted-issuer, or TRUSTED_ISSUERS_FILE")]
+    #[error("no trusted issuer: set TENUO_TRUSTED_KEYS or TRUSTED_ISSUERS (comma-separated hex keys), --trusted-keys, --trusted-issuer, TRUSTED_ISSUERS_FILE, or settings.trusted_roots in the gateway config")]
     NoTrustedIssuers,
     /// Two settings for one thing disagree.
     #[error("{first} and {second} set the same thing to different values: set only one")]
@@ -311,7 +311,12 @@ impl ServerConfig {
         if args.strict_signatures || flag_is_set(env, "TENUO_STRICT_SIGNATURES") {
             config.signatures = SignatureCriterion::Strict;
         }
-        if config.trusted_issuers.is_empty() && config.trusted_issuers_file.is_none() {
+        // A gateway config may carry the only keys (`settings.trusted_roots`);
+        // the server checks the loaded set before serving.
+        if config.trusted_issuers.is_empty()
+            && config.trusted_issuers_file.is_none()
+            && config.gateway_config.is_none()
+        {
             return Err(ConfigError::NoTrustedIssuers);
         }
         Ok(config)

@@ -25,7 +25,9 @@ use super::config::{ConfigError, ServerConfig};
 use super::health::{self, HealthState};
 use super::http::{router, AppState};
 use super::metrics::Metrics;
-use super::reload::{gateway_watch, revocation_watch, trust_watch, watch_loop, ReloadableGateway};
+use super::reload::{
+    gateway_watch, revocation_watch, trust_watch, watch_loop, ReloadableGateway, TrustSources,
+};
 use super::revocation_floor::{FloorError, RevocationFloor};
 use super::unix_socket::{self, SocketError};
 use crate::batch::{BatchConfig, PopBatch, SignatureCriterion};
@@ -101,10 +103,14 @@ pub async fn run(
 
 /// Loads the configuration, binds the listeners and starts serving.
 pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
-    if config.trusted_issuers.is_empty() && config.trusted_issuers_file.is_none() {
+    if config.trusted_issuers.is_empty()
+        && config.trusted_issuers_file.is_none()
+        && config.gateway_config.is_none()
+        && config.gateway_yaml.is_none()
+    {
         return Err(ConfigError::NoTrustedIssuers.into());
     }
-    // Keys may all come from the file, loaded below: the empty set is checked after.
+    // Keys may all come from the files, loaded below: the empty set is checked after.
     let policy = Policy {
         signatures: config.signatures,
         ..Policy::default()
@@ -120,25 +126,32 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let metrics = Arc::new(Metrics::new(Arc::clone(&authorizer)));
     metrics.set_trusted_issuers(authorizer.trusted_issuers().len());
     let gateway = Arc::new(ReloadableGateway::default());
+    let sources = Arc::new(TrustSources::new(
+        config.trusted_issuers.clone(),
+        Arc::clone(&authorizer),
+        Arc::clone(&metrics),
+    ));
     if let (None, Some(yaml)) = (&config.gateway_config, &config.gateway_yaml) {
         let compiled = CompiledGateway::from_yaml(yaml).map_err(|e| ConfigError::Invalid {
             name: "gateway config".into(),
             reason: e.to_string(),
         })?;
+        sources.set_gateway_roots(&compiled)?;
         gateway.store(compiled);
     }
 
     let mut watches = Vec::new();
     if let Some(path) = &config.trusted_issuers_file {
-        watches.push(trust_watch(
-            path.clone(),
-            config.trusted_issuers.clone(),
-            Arc::clone(&authorizer),
-            Arc::clone(&metrics),
-        ));
+        watches.push(trust_watch(path.clone(), Arc::clone(&sources)));
     }
+    // The gateway config before the revocation list: its trusted roots may be
+    // the only ones, and the list is verified against the trusted set.
     if let Some(path) = &config.gateway_config {
-        watches.push(gateway_watch(path.clone(), Arc::clone(&gateway)));
+        watches.push(gateway_watch(
+            path.clone(),
+            Arc::clone(&gateway),
+            Arc::clone(&sources),
+        ));
     }
     let floor = config
         .revocation_floor
