@@ -136,6 +136,11 @@ fn the_reference_flags_and_environment_over_tcp() {
     assert!(http(probes, "GET", "/metrics", &[], "")
         .body
         .contains("tenuo_authz_denied"));
+    // As in the reference, /healthz and /status are not on the main listener
+    // unless asked for: there they are gateway requests, decided.
+    for path in ["/healthz", "/status"] {
+        assert_ne!(http(main, "GET", path, &[], "").status, 200, "{path}");
+    }
     assert!(server.stop().success());
 
     // The reference's global flag before the subcommand, short flags, and
@@ -155,6 +160,7 @@ fn the_reference_flags_and_environment_over_tcp() {
             &gateway,
             "--health-port",
             "0",
+            "--legacy-health-on-main-port",
         ],
         &[],
     );
@@ -164,6 +170,10 @@ fn the_reference_flags_and_environment_over_tcp() {
         server.started
     );
     let main = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    for path in HEALTH_PATHS {
+        let reply = http(main, "GET", path, &[], "");
+        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+    }
     let allowed = http(
         main,
         "GET",

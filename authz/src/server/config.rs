@@ -85,7 +85,7 @@ pub struct ServeArgs {
     /// IP address of the metrics and health listener. Env: TENUO_HEALTH_BIND. Default --bind's (127.0.0.1 with --socket).
     #[arg(long)]
     pub health_bind: Option<String>,
-    /// Accepted for the reference's command lines: /health and /ready are always on the main port here (our chart probes them), and /healthz and /status are on the health listener. Env: TENUO_LEGACY_HEALTH_ON_MAIN_PORT.
+    /// Also answer /healthz and /status on the main listener (it always answers /health and /ready; our chart probes them). Unsafe behind an HTTP ext_authz proxy without a path prefix: those paths are answered 200 without a warrant. Env: TENUO_LEGACY_HEALTH_ON_MAIN_PORT=true.
     #[arg(long)]
     pub legacy_health_on_main_port: bool,
     /// Prefix to strip from gateway request paths (Envoy ext_authz HTTP `path_prefix`). Env: TENUO_PATH_PREFIX.
@@ -159,6 +159,8 @@ pub struct ServerConfig {
     pub unix_socket: Option<UnixSocketConfig>,
     /// Revocation floor file (highest list version accepted, across restarts).
     pub revocation_floor: Option<PathBuf>,
+    /// Also answer `/healthz` and `/status` on the main listener.
+    pub legacy_health_on_main_port: bool,
     /// Keys trusted from the environment or flags (fixed for the process).
     pub trusted_issuers: Vec<PublicKey>,
     /// Keys file, watched and reloaded.
@@ -205,6 +207,7 @@ impl Default for ServerConfig {
             serve_metrics: true,
             unix_socket: None,
             revocation_floor: None,
+            legacy_health_on_main_port: false,
             trusted_issuers: Vec::new(),
             trusted_issuers_file: None,
             gateway_config: None,
@@ -283,6 +286,8 @@ impl ServerConfig {
         )
         .map(PathBuf::from);
         config.debug = args.debug || flag_is_set(env, "DEBUG_MODE");
+        config.legacy_health_on_main_port =
+            args.legacy_health_on_main_port || flag_is_set(env, "TENUO_LEGACY_HEALTH_ON_MAIN_PORT");
         resolve_listeners(&mut config, &args, env)?;
         config.path_prefix = args
             .path_prefix

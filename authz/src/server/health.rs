@@ -41,6 +41,18 @@ pub(crate) fn router(state: HealthState) -> Router {
         .with_state(state)
 }
 
+/// `/healthz` and `/status` for the main listener, with the reference's
+/// `--legacy-health-on-main-port` (the main listener always answers `/health`
+/// and `/ready`). Like the reference, this is for migrations: behind an HTTP
+/// ext_authz proxy without a path prefix, a client request for these paths is
+/// answered 200 without a warrant.
+pub(crate) fn legacy_main_routes(state: HealthState) -> Router {
+    Router::new()
+        .route("/healthz", get(alive))
+        .route("/status", get(status))
+        .with_state(state)
+}
+
 async fn metrics(State(state): State<HealthState>) -> Response {
     (
         [(

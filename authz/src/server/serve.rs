@@ -205,10 +205,23 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
     // Envoy ext_authz gRPC on the same listener (h2c), deciding through the same
     // RequestAuthorizer as the HTTP routes.
     let grpc = super::grpc::ExtAuthz::new(Arc::clone(&decider)).into_service();
-    let app = protect(
-        router(state).route_service("/envoy.service.auth.v3.Authorization/{*method}", grpc),
-        &config,
-    );
+    let health_state = HealthState {
+        ready: Arc::clone(&ready),
+        started: std::time::Instant::now(),
+        authorizer: Arc::clone(&authorizer),
+        gateway: Arc::clone(&gateway),
+        metrics: Arc::clone(&metrics),
+    };
+    let mut main_router =
+        router(state).route_service("/envoy.service.auth.v3.Authorization/{*method}", grpc);
+    if config.legacy_health_on_main_port {
+        tracing::warn!(
+            event = "legacy_health_on_main_port",
+            message = "/healthz and /status answer 200 without a warrant on the main listener; behind an HTTP ext_authz proxy without a path prefix that admits those paths"
+        );
+        main_router = main_router.merge(health::legacy_main_routes(health_state.clone()));
+    }
+    let app = protect(main_router, &config);
 
     let (stop, stopped) = watch::channel(false);
     let limits = ConnectionLimits {
@@ -254,13 +267,7 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
                 addr: config.metrics_listen,
                 source,
             })?;
-        let health_app = health::router(HealthState {
-            ready: Arc::clone(&ready),
-            started: std::time::Instant::now(),
-            authorizer: Arc::clone(&authorizer),
-            gateway: Arc::clone(&gateway),
-            metrics: Arc::clone(&metrics),
-        });
+        let health_app = health::router(health_state);
         tasks.push(tokio::spawn(serve(
             metrics_listener,
             health_app,
