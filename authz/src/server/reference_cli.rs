@@ -10,6 +10,9 @@ use super::config::{ConfigError, Env};
 
 /// Options every subcommand accepts, with the reference's names.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[command(
+    next_help_heading = "Global options (the reference authorizer's; before or after the subcommand)"
+)]
 pub struct GlobalArgs {
     /// Trusted root keys, comma-separated hex (the reference's flag). Env: TENUO_TRUSTED_KEYS. Flags beat variables; with serve's --trusted-issuer both lists are trusted.
     #[arg(long, global = true)]
@@ -27,6 +30,7 @@ pub struct GlobalArgs {
 
 /// The reference's control-plane link settings.
 #[derive(Debug, Clone, Default, clap::Args)]
+#[command(next_help_heading = "Control-plane link (the reference's; not implemented yet)")]
 pub struct ControlPlaneArgs {
     /// Not implemented yet: setting it (or TENUO_CONNECT_TOKEN) refuses to start.
     #[arg(long, global = true)]
