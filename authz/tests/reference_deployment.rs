@@ -592,6 +592,108 @@ fn the_revocation_floor_refuses_a_rolled_back_list_after_a_restart() {
 }
 
 #[test]
+fn a_floor_written_by_the_reference_is_honoured() {
+    let dir = scratch("reference-floor");
+    let floor = dir.join("floor.json");
+    let store = tenuo::revocation_tracker::FileFloorStore::open(&floor).unwrap();
+    let reference_key = tenuo::PublicKey::from_bytes(&issuer().public_key().to_bytes()).unwrap();
+    use tenuo::revocation_tracker::RevocationFloorStore;
+    store.compare_and_set(&reference_key, 5, [7; 32]).unwrap();
+    let keys = issuer().public_key().to_hex();
+    let older = SignedRevocationList::sign(&issuer(), 4, [], now());
+    let list = write(&dir, "srl.b64", &older.to_base64());
+    let floor_text = floor.to_str().unwrap().to_owned();
+    let (status, _, stderr) = run_exact(
+        &[
+            "--revocation-list",
+            &list,
+            "--revocation-floor",
+            &floor_text,
+            "serve",
+            "--port",
+            "0",
+            "--health-port",
+            "0",
+        ],
+        &[("TENUO_TRUSTED_KEYS", keys.as_str())],
+        "",
+    );
+    assert_eq!(status.code(), Some(64), "{stderr}");
+    assert!(stderr.contains("older than version 5"), "{stderr}");
+    // The same version with other contents (its digest differs): refused too.
+    let equivocating = SignedRevocationList::sign(&issuer(), 5, [], now());
+    std::fs::write(&list, equivocating.to_base64()).unwrap();
+    let (status, _, stderr) = run_exact(
+        &[
+            "--revocation-list",
+            &list,
+            "--revocation-floor",
+            &floor_text,
+            "serve",
+            "--port",
+            "0",
+            "--health-port",
+            "0",
+        ],
+        &[("TENUO_TRUSTED_KEYS", keys.as_str())],
+        "",
+    );
+    assert_eq!(status.code(), Some(64), "{stderr}");
+    assert!(stderr.contains("different ids"), "{stderr}");
+}
+
+#[test]
+fn a_list_the_reference_accepted_into_its_floor_is_accepted_here() {
+    // Same version, same ids: the two digests must agree, or a restart on a
+    // floor the reference wrote would be refused as an equivocation.
+    let dir = scratch("same-digest");
+    let floor = dir.join("floor.json");
+    let revoked = warrant(now(), 300);
+    let ours = SignedRevocationList::sign(&issuer(), 6, [*revoked.id()], now());
+    let reference_list =
+        tenuo::revocation::SignedRevocationList::from_bytes(&ours.to_cbor()).unwrap();
+    let reference_key = tenuo::PublicKey::from_bytes(&issuer().public_key().to_bytes()).unwrap();
+    let tracker = tenuo::revocation_tracker::RevocationTracker::new(
+        vec![reference_key],
+        std::time::Duration::from_secs(300),
+        std::time::Duration::from_secs(30),
+        std::sync::Arc::new(tenuo::revocation_tracker::FileFloorStore::open(&floor).unwrap()),
+    )
+    .unwrap();
+    let at = chrono::DateTime::<chrono::Utc>::from_timestamp(now() as i64, 0).unwrap();
+    tracker
+        .accept(
+            tenuo::revocation_tracker::RevocationUpdate {
+                srl: reference_list,
+                fetched_at: at,
+            },
+            at,
+        )
+        .unwrap();
+    let list = write(&dir, "srl.b64", &ours.to_base64());
+    let floor_text = floor.to_str().unwrap().to_owned();
+    let keys = issuer().public_key().to_hex();
+    let server = ExactProcess::start(
+        &[
+            "serve",
+            "--port",
+            "0",
+            "--bind",
+            "127.0.0.1",
+            "--health-port",
+            "0",
+        ],
+        &[
+            ("TENUO_TRUSTED_KEYS", keys.as_str()),
+            ("TENUO_REVOCATION_LIST", list.as_str()),
+            ("TENUO_REVOCATION_FLOOR", floor_text.as_str()),
+        ],
+    );
+    assert_eq!(server.started["revocation_version"], 6);
+    assert!(server.stop().success());
+}
+
+#[test]
 fn info_check_and_verify_exit_codes() {
     let keys = issuer().public_key().to_hex();
     let env = [("TENUO_TRUSTED_KEYS", keys.as_str())];
