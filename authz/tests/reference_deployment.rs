@@ -789,6 +789,30 @@ fn info_check_and_verify_exit_codes() {
     assert_eq!(verdict["tool"], "read_file");
     assert_eq!(verify("/data/a", "nothex", "exit-code").0.code(), Some(1));
     assert_eq!(verify("/data/a", &ok, "yaml").0.code(), Some(1));
+    // The revocation list applies to verify, as in the reference.
+    let dir = scratch("verify");
+    let srl = SignedRevocationList::sign(&issuer(), 1, [*good.id()], now());
+    let list = write(&dir, "srl.b64", &srl.to_base64());
+    let arg = "path=/data/a".to_owned();
+    let (status, _, stderr) = run_exact(
+        &[
+            "--revocation-list",
+            &list,
+            "verify",
+            "-w",
+            &token,
+            "-t",
+            "read_file",
+            "-a",
+            &arg,
+            "-p",
+            &ok,
+        ],
+        &env,
+        "",
+    );
+    assert_eq!(status.code(), Some(1));
+    assert!(stderr.contains("warrant_revoked"), "{stderr}");
     // No key: refused, naming the variable.
     let (status, _, stderr) = run_exact(
         &["verify", "-w", &token, "-t", "read_file", "-p", &ok],

@@ -279,12 +279,11 @@ impl ServerConfig {
             |path| Ok(Some(path)),
         )?
         .filter(|p| !p.as_os_str().is_empty());
-        config.revocation_floor = flag_or_var(
-            global.revocation_floor.as_deref().and_then(|p| p.to_str()),
-            env,
-            "TENUO_REVOCATION_FLOOR",
-        )
-        .map(PathBuf::from);
+        config.revocation_floor = match &global.revocation_floor {
+            Some(path) => Some(path.clone()),
+            None => flag_or_var(None, env, "TENUO_REVOCATION_FLOOR").map(PathBuf::from),
+        }
+        .filter(|p| !p.as_os_str().is_empty());
         config.debug = args.debug || flag_is_set(env, "DEBUG_MODE");
         config.legacy_health_on_main_port =
             args.legacy_health_on_main_port || flag_is_set(env, "TENUO_LEGACY_HEALTH_ON_MAIN_PORT");

@@ -79,12 +79,7 @@ pub(crate) fn info(global: &GlobalArgs, env: &dyn Env) -> ExitCode {
             return ExitCode::from(EX_USAGE);
         }
     }
-    let list = global
-        .revocation_list
-        .clone()
-        .or_else(|| env.var("TENUO_REVOCATION_LIST").map(Into::into))
-        .filter(|p| !p.as_os_str().is_empty());
-    match list {
+    match revocation_path(global, env) {
         Some(path) => println!("Revocation list: {}", path.display()),
         None => println!("Revocation list: none"),
     }
@@ -252,19 +247,23 @@ pub(crate) fn verify(global: &GlobalArgs, args: &VerifyArgs, env: &dyn Env) -> E
     }
 }
 
+/// The revocation list file: the flag, else either variable name.
+fn revocation_path(global: &GlobalArgs, env: &dyn Env) -> Option<std::path::PathBuf> {
+    global
+        .revocation_list
+        .clone()
+        .or_else(|| env.var("TENUO_REVOCATION_LIST").map(Into::into))
+        .or_else(|| env.var("TENUO_REVOCATION_FILE").map(Into::into))
+        .filter(|p| !p.as_os_str().is_empty())
+}
+
 /// The reference consults its revocation list in every subcommand.
 fn install_revocation_list(
     global: &GlobalArgs,
     env: &dyn Env,
     authorizer: &Authorizer,
 ) -> Result<(), String> {
-    let path = global
-        .revocation_list
-        .clone()
-        .or_else(|| env.var("TENUO_REVOCATION_LIST").map(Into::into))
-        .or_else(|| env.var("TENUO_REVOCATION_FILE").map(Into::into))
-        .filter(|p| !p.as_os_str().is_empty());
-    let Some(path) = path else {
+    let Some(path) = revocation_path(global, env) else {
         return Ok(());
     };
     let bytes =
