@@ -167,6 +167,11 @@ impl SignedRevocationList {
         self.version
     }
 
+    /// The revoked ids as the list carries them (sorted when we signed it).
+    pub fn revoked_ids(&self) -> &[String] {
+        &self.revoked_ids
+    }
+
     /// Who signed it.
     pub fn issuer(&self) -> &PublicKey {
         &self.issuer

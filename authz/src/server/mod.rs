@@ -4,8 +4,10 @@
 //! contract (any request is matched against the gateway routes and answered allow
 //! or deny, as Envoy's ext_authz HTTP service and nginx `auth_request` expect),
 //! `POST /v1/check`, `GET /health` and `GET /ready`, and Envoy's ext_authz gRPC
-//! `envoy.service.auth.v3.Authorization/Check`. Metrics are on their own listener
-//! (default `0.0.0.0:9091`, `/metrics`).
+//! `envoy.service.auth.v3.Authorization/Check`; or the same on a Unix socket
+//! ([`unix_socket`]). Metrics are on their own listener (default
+//! `0.0.0.0:9091`, `/metrics`), which also answers the reference authorizer's
+//! health routes `/health`, `/healthz`, `/ready` and `/status`.
 //!
 //! Under load it sheds rather than queues: past `max_concurrency` requests in
 //! flight, new ones get 503 with `Retry-After`. Heads, bodies and request time are
@@ -30,15 +32,21 @@
 
 mod config;
 pub mod grpc;
+mod health;
 mod http;
 pub mod logging;
 mod metrics;
+pub mod reference_cli;
 mod reload;
+pub mod revocation_floor;
 mod serve;
+pub mod unix_socket;
 
 pub use config::{
-    parse_keys_file, split_keys, ConfigError, Env, ProcessEnv, ServeArgs, ServerConfig,
+    parse_keys_file, resolve_trusted_keys, split_keys, ConfigError, Env, ProcessEnv, ServeArgs,
+    ServerConfig,
 };
 pub use metrics::{Metrics, MAX_TOOL_LABELS};
+pub use reference_cli::GlobalArgs;
 pub use reload::ReloadableGateway;
 pub use serve::{run, spawn, RunningServer, ServerError};

@@ -6,7 +6,7 @@
 //! Secrets and ConfigMaps by swapping a symlink, which polling sees reliably.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
@@ -14,11 +14,12 @@ use sha2::Digest;
 
 use super::config::{parse_keys_file, ConfigError};
 use super::metrics::Metrics;
+use super::revocation_floor::RevocationFloor;
 use crate::crypto::PublicKey;
 use crate::decision::TrustedIssuers;
 use crate::gateway::CompiledGateway;
 use crate::pop::Args;
-use crate::revocation::SignedRevocationList;
+use crate::revocation::{RevocationError, SignedRevocationList};
 use crate::tower::{CallRequest, ExtractCall, ExtractError};
 use crate::Authorizer;
 
@@ -116,31 +117,118 @@ pub(crate) async fn watch_loop(watches: Vec<(Watch, [u8; 32])>, interval: Durati
     }
 }
 
-/// Trusted issuers from a file, added to the fixed ones.
-pub(crate) fn trust_watch(
-    path: PathBuf,
+/// The trusted issuers from every source: fixed (flags, environment), the
+/// keys file, and the gateway config's `settings.trusted_roots` (which the
+/// reference authorizer trusts too). A reload of either file replaces only
+/// its own part; the authorizer gets the union.
+pub(crate) struct TrustSources {
     fixed: Vec<PublicKey>,
+    file: Mutex<Vec<PublicKey>>,
+    gateway: Mutex<Vec<PublicKey>>,
     authorizer: Arc<Authorizer>,
     metrics: Arc<Metrics>,
-) -> Watch {
+}
+
+/// Which part of the trusted set a file provides.
+#[derive(Debug, Clone, Copy)]
+enum TrustPart {
+    File,
+    Gateway,
+}
+
+impl TrustSources {
+    pub(crate) fn new(
+        fixed: Vec<PublicKey>,
+        authorizer: Arc<Authorizer>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            fixed,
+            file: Mutex::new(Vec::new()),
+            gateway: Mutex::new(Vec::new()),
+            authorizer,
+            metrics,
+        }
+    }
+
+    /// Replaces one part and installs the union, unless that would take away
+    /// the last trusted key (a server trusting nobody denies everything).
+    fn replace(
+        &self,
+        part: TrustPart,
+        keys: Vec<PublicKey>,
+        name: &str,
+    ) -> Result<(), ConfigError> {
+        let lock = |m: &'_ Mutex<Vec<PublicKey>>| match m.lock() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        let (mut file, mut gateway) = (lock(&self.file), lock(&self.gateway));
+        match part {
+            TrustPart::File => file = keys.clone(),
+            TrustPart::Gateway => gateway = keys.clone(),
+        }
+        let mut all = self.fixed.clone();
+        all.extend(file);
+        all.extend(gateway);
+        if all.is_empty() {
+            if self.authorizer.trusted_issuers().is_empty() {
+                // Nothing was trusted and nothing is: at start, the server's
+                // own check says which settings could supply a key.
+                return Ok(());
+            }
+            return Err(ConfigError::Invalid {
+                name: name.to_owned(),
+                reason: "would leave no trusted issuer".into(),
+            });
+        }
+        let slot = match part {
+            TrustPart::File => &self.file,
+            TrustPart::Gateway => &self.gateway,
+        };
+        match slot.lock() {
+            Ok(mut guard) => *guard = keys,
+            Err(poisoned) => *poisoned.into_inner() = keys,
+        }
+        let trusted = TrustedIssuers::new(all);
+        self.metrics.set_trusted_issuers(trusted.len());
+        self.authorizer.set_trusted_issuers(trusted);
+        Ok(())
+    }
+
+    /// Installs a gateway config's trusted roots (start-up, inline YAML).
+    pub(crate) fn set_gateway_roots(&self, gateway: &CompiledGateway) -> Result<(), ConfigError> {
+        if gateway.settings().trusted_roots.is_empty() {
+            return Ok(());
+        }
+        self.replace(
+            TrustPart::Gateway,
+            gateway.settings().trusted_roots.clone(),
+            "settings.trusted_roots",
+        )
+    }
+}
+
+/// Trusted issuers from a file, added to the other sources.
+pub(crate) fn trust_watch(path: PathBuf, sources: Arc<TrustSources>) -> Watch {
     let name = "TRUSTED_ISSUERS_FILE";
     Watch {
         name,
         path,
         apply: Box::new(move |bytes| {
             let text = utf8(name, bytes)?;
-            let mut keys = parse_keys_file(name, text)?;
-            keys.extend(fixed.iter().copied());
-            let trusted = TrustedIssuers::new(keys);
-            metrics.set_trusted_issuers(trusted.len());
-            authorizer.set_trusted_issuers(trusted);
-            Ok(())
+            let keys = parse_keys_file(name, text)?;
+            sources.replace(TrustPart::File, keys, name)
         }),
     }
 }
 
-/// The gateway YAML.
-pub(crate) fn gateway_watch(path: PathBuf, gateway: Arc<ReloadableGateway>) -> Watch {
+/// The gateway YAML; its `settings.trusted_roots` join the trusted issuers.
+pub(crate) fn gateway_watch(
+    path: PathBuf,
+    gateway: Arc<ReloadableGateway>,
+    sources: Arc<TrustSources>,
+) -> Watch {
     let name = "TENUO_GATEWAY_CONFIG";
     Watch {
         name,
@@ -151,15 +239,27 @@ pub(crate) fn gateway_watch(path: PathBuf, gateway: Arc<ReloadableGateway>) -> W
                 name: name.into(),
                 reason: e.to_string(),
             })?;
+            let roots = compiled.settings().trusted_roots.clone();
+            sources.replace(TrustPart::Gateway, roots, name)?;
             gateway.store(compiled);
             Ok(())
         }),
     }
 }
 
-/// The signed revocation list (base64 text or CBOR).
-pub(crate) fn revocation_watch(path: PathBuf, authorizer: Arc<Authorizer>) -> Watch {
+/// The signed revocation list (base64 text or CBOR). With a floor, a list
+/// older than one accepted before (even by an earlier process) is refused, and
+/// each accepted list raises the floor before it is installed.
+pub(crate) fn revocation_watch(
+    path: PathBuf,
+    authorizer: Arc<Authorizer>,
+    floor: Option<Arc<RevocationFloor>>,
+) -> Watch {
     let name = "TENUO_REVOCATION_FILE";
+    let invalid = move |reason: String| ConfigError::Invalid {
+        name: name.into(),
+        reason,
+    };
     Watch {
         name,
         path,
@@ -173,16 +273,22 @@ pub(crate) fn revocation_watch(path: PathBuf, authorizer: Arc<Authorizer>) -> Wa
                 }
                 _ => SignedRevocationList::from_cbor(bytes),
             }
-            .map_err(|e| ConfigError::Invalid {
-                name: name.into(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| invalid(e.to_string()))?;
+            if let Some(floor) = &floor {
+                floor.check(&list).map_err(|e| invalid(e.to_string()))?;
+                // Only a list that would be installed may raise the floor: a
+                // forged or untrusted one must not lock out the real next list.
+                if !authorizer.trusted_issuers().contains(list.issuer()) {
+                    return Err(invalid(
+                        RevocationError::UntrustedIssuer(Box::new(*list.issuer())).to_string(),
+                    ));
+                }
+                list.verify().map_err(|e| invalid(e.to_string()))?;
+                floor.record(&list).map_err(|e| invalid(e.to_string()))?;
+            }
             authorizer
                 .install_revocation_list(&list)
-                .map_err(|e| ConfigError::Invalid {
-                    name: name.into(),
-                    reason: e.to_string(),
-                })
+                .map_err(|e| invalid(e.to_string()))
         }),
     }
 }

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use axum::error_handling::HandleErrorLayer;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::serve::{Listener, ListenerExt};
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -21,9 +22,14 @@ use tokio::task::JoinHandle;
 use tower::ServiceBuilder;
 
 use super::config::{ConfigError, ServerConfig};
+use super::health::{self, HealthState};
 use super::http::{router, AppState};
 use super::metrics::Metrics;
-use super::reload::{gateway_watch, revocation_watch, trust_watch, watch_loop, ReloadableGateway};
+use super::reload::{
+    gateway_watch, revocation_watch, trust_watch, watch_loop, ReloadableGateway, TrustSources,
+};
+use super::revocation_floor::{FloorError, RevocationFloor};
+use super::unix_socket::{self, SocketError};
 use crate::batch::{BatchConfig, PopBatch, SignatureCriterion};
 use crate::decision::Policy;
 use crate::gateway::CompiledGateway;
@@ -45,15 +51,24 @@ pub enum ServerError {
         /// Why.
         source: std::io::Error,
     },
+    /// The Unix socket could not be set up.
+    #[error(transparent)]
+    Socket(#[from] SocketError),
+    /// The revocation floor file is unusable, or refuses the revocation list.
+    #[error(transparent)]
+    Floor(#[from] FloorError),
 }
 
 /// A server running on the current tokio runtime.
 #[derive(Debug)]
 pub struct RunningServer {
-    /// Where the main listener is bound.
+    /// Where the main TCP listener is bound; in Unix-socket mode there is none
+    /// and this is the unspecified address `0.0.0.0:0` (see [`Self::socket`]).
     pub addr: SocketAddr,
-    /// Where the metrics listener is bound.
-    pub metrics_addr: SocketAddr,
+    /// The Unix socket served on instead of TCP, if any.
+    pub socket: Option<PathBuf>,
+    /// Where the metrics and health listener is bound, unless it is off.
+    pub metrics_addr: Option<SocketAddr>,
     ready: Arc<AtomicBool>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -88,10 +103,14 @@ pub async fn run(
 
 /// Loads the configuration, binds the listeners and starts serving.
 pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
-    if config.trusted_issuers.is_empty() && config.trusted_issuers_file.is_none() {
+    if config.trusted_issuers.is_empty()
+        && config.trusted_issuers_file.is_none()
+        && config.gateway_config.is_none()
+        && config.gateway_yaml.is_none()
+    {
         return Err(ConfigError::NoTrustedIssuers.into());
     }
-    // Keys may all come from the file, loaded below: the empty set is checked after.
+    // Keys may all come from the files, loaded below: the empty set is checked after.
     let policy = Policy {
         signatures: config.signatures,
         ..Policy::default()
@@ -107,28 +126,45 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let metrics = Arc::new(Metrics::new(Arc::clone(&authorizer)));
     metrics.set_trusted_issuers(authorizer.trusted_issuers().len());
     let gateway = Arc::new(ReloadableGateway::default());
+    let sources = Arc::new(TrustSources::new(
+        config.trusted_issuers.clone(),
+        Arc::clone(&authorizer),
+        Arc::clone(&metrics),
+    ));
     if let (None, Some(yaml)) = (&config.gateway_config, &config.gateway_yaml) {
         let compiled = CompiledGateway::from_yaml(yaml).map_err(|e| ConfigError::Invalid {
             name: "gateway config".into(),
             reason: e.to_string(),
         })?;
+        sources.set_gateway_roots(&compiled)?;
         gateway.store(compiled);
     }
 
     let mut watches = Vec::new();
     if let Some(path) = &config.trusted_issuers_file {
-        watches.push(trust_watch(
+        watches.push(trust_watch(path.clone(), Arc::clone(&sources)));
+    }
+    // The gateway config before the revocation list: its trusted roots may be
+    // the only ones, and the list is verified against the trusted set.
+    if let Some(path) = &config.gateway_config {
+        watches.push(gateway_watch(
             path.clone(),
-            config.trusted_issuers.clone(),
-            Arc::clone(&authorizer),
-            Arc::clone(&metrics),
+            Arc::clone(&gateway),
+            Arc::clone(&sources),
         ));
     }
-    if let Some(path) = &config.gateway_config {
-        watches.push(gateway_watch(path.clone(), Arc::clone(&gateway)));
-    }
+    let floor = config
+        .revocation_floor
+        .as_ref()
+        .map(RevocationFloor::open)
+        .transpose()?
+        .map(Arc::new);
     if let Some(path) = &config.revocation_file {
-        watches.push(revocation_watch(path.clone(), Arc::clone(&authorizer)));
+        watches.push(revocation_watch(
+            path.clone(),
+            Arc::clone(&authorizer),
+            floor.clone(),
+        ));
     }
     let mut loaded = Vec::new();
     for watch in watches {
@@ -169,53 +205,79 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
     // Envoy ext_authz gRPC on the same listener (h2c), deciding through the same
     // RequestAuthorizer as the HTTP routes.
     let grpc = super::grpc::ExtAuthz::new(Arc::clone(&decider)).into_service();
-    let app = protect(
-        router(state).route_service("/envoy.service.auth.v3.Authorization/{*method}", grpc),
-        &config,
-    );
-
-    let listener = bind(config.listen).await?;
-    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
-        addr: config.listen,
-        source,
-    })?;
-    let metrics_listener = bind(config.metrics_listen).await?;
-    let metrics_addr = metrics_listener
-        .local_addr()
-        .map_err(|source| ServerError::Bind {
-            addr: config.metrics_listen,
-            source,
-        })?;
-    let metrics_app = Router::new().route(
-        "/metrics",
-        get(move || {
-            let metrics = Arc::clone(&metrics);
-            async move {
-                (
-                    [(
-                        "content-type",
-                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                    )],
-                    metrics.encode(),
-                )
-            }
-        }),
-    );
+    let health_state = HealthState {
+        ready: Arc::clone(&ready),
+        started: std::time::Instant::now(),
+        authorizer: Arc::clone(&authorizer),
+        gateway: Arc::clone(&gateway),
+        metrics: Arc::clone(&metrics),
+    };
+    let mut main_router =
+        router(state).route_service("/envoy.service.auth.v3.Authorization/{*method}", grpc);
+    if config.legacy_health_on_main_port {
+        tracing::warn!(
+            event = "legacy_health_on_main_port",
+            message = "/healthz and /status answer 200 without a warrant on the main listener; behind an HTTP ext_authz proxy without a path prefix that admits those paths"
+        );
+        main_router = main_router.merge(health::legacy_main_routes(health_state.clone()));
+    }
+    let app = protect(main_router, &config);
 
     let (stop, stopped) = watch::channel(false);
     let limits = ConnectionLimits {
         max_header_bytes: config.max_header_bytes,
         grace: config.shutdown_grace,
     };
-    let mut tasks = vec![
-        tokio::spawn(serve(listener, app, stopped.clone(), limits)),
-        tokio::spawn(serve(
+    let mut tasks = Vec::new();
+    // The main listener first, so readiness on the health listener never
+    // precedes a listener able to decide.
+    let (addr, socket) = match &config.unix_socket {
+        Some(socket_config) => {
+            let bound = unix_socket::bind(socket_config)?;
+            let guard = bound.guard;
+            let stopped = stopped.clone();
+            tasks.push(tokio::spawn(async move {
+                serve(bound.listener, app, stopped, limits).await;
+                // The socket file goes when the listener stops serving.
+                drop(guard);
+            }));
+            (
+                SocketAddr::from(([0, 0, 0, 0], 0)),
+                Some(socket_config.path.clone()),
+            )
+        }
+        None => {
+            let listener = bind(config.listen).await?;
+            let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+            let listener = listener.tap_io(|stream| {
+                let _ = stream.set_nodelay(true);
+            });
+            tasks.push(tokio::spawn(serve(listener, app, stopped.clone(), limits)));
+            (addr, None)
+        }
+    };
+    let metrics_addr = if config.serve_metrics {
+        let metrics_listener = bind(config.metrics_listen).await?;
+        let metrics_addr = metrics_listener
+            .local_addr()
+            .map_err(|source| ServerError::Bind {
+                addr: config.metrics_listen,
+                source,
+            })?;
+        let health_app = health::router(health_state);
+        tasks.push(tokio::spawn(serve(
             metrics_listener,
-            metrics_app,
+            health_app,
             stopped.clone(),
             limits,
-        )),
-    ];
+        )));
+        Some(metrics_addr)
+    } else {
+        None
+    };
     if !loaded.is_empty() {
         let interval = config.watch_interval;
         let mut stopped = stopped.clone();
@@ -227,14 +289,25 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
         }));
     }
     ready.store(true, Ordering::Release);
-    tracing::info!(
-        event = "started",
-        listen = %addr,
-        metrics = %metrics_addr,
-        trusted_issuers = authorizer.trusted_issuers().len(),
-        gateway_routes = gateway.is_loaded(),
-        debug = config.debug,
-    );
+    let trusted_issuers = authorizer.trusted_issuers().len();
+    let gateway_routes = gateway.is_loaded();
+    let revocation_version = authorizer.revocations().version();
+    // One `started` line; its fields say where to reach the server (a socket
+    // path or a TCP address, and the metrics address when there is one).
+    match (&socket, metrics_addr) {
+        (Some(path), Some(metrics)) => {
+            tracing::info!(event = "started", socket = %path.display(), metrics = %metrics, trusted_issuers, gateway_routes, revocation_version, debug = config.debug)
+        }
+        (Some(path), None) => {
+            tracing::info!(event = "started", socket = %path.display(), trusted_issuers, gateway_routes, revocation_version, debug = config.debug)
+        }
+        (None, Some(metrics)) => {
+            tracing::info!(event = "started", listen = %addr, metrics = %metrics, trusted_issuers, gateway_routes, revocation_version, debug = config.debug)
+        }
+        (None, None) => {
+            tracing::info!(event = "started", listen = %addr, trusted_issuers, gateway_routes, revocation_version, debug = config.debug)
+        }
+    }
     if config.debug {
         tracing::warn!(
             event = "debug_mode",
@@ -243,6 +316,7 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
     }
     Ok(RunningServer {
         addr,
+        socket,
         metrics_addr,
         ready,
         stop,
@@ -294,9 +368,10 @@ struct ConnectionLimits {
     grace: Duration,
 }
 
-/// Accepts connections until told to stop, then lets open ones finish (bounded).
-async fn serve(
-    listener: TcpListener,
+/// Accepts connections (TCP or Unix) until told to stop, then lets open ones
+/// finish (bounded). Failed accepts are retried by the listener after a pause.
+async fn serve<L: Listener>(
+    mut listener: L,
     app: Router,
     mut stopped: watch::Receiver<bool>,
     limits: ConnectionLimits,
@@ -314,9 +389,7 @@ async fn serve(
     let graceful = GracefulShutdown::new();
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let _ = stream.set_nodelay(true);
+            (stream, _) = listener.accept() => {
                 let service = TowerToHyperService::new(app.clone());
                 let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
                 let connection = graceful.watch(connection);

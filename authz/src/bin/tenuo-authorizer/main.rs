@@ -1,8 +1,11 @@
 //! `tenuo-authorizer`: the sidecar and gateway server (see `tenuo_authz::server`).
 //!
 //! `tenuo-authorizer serve` reads CONTRACTS §5 settings from flags and the
-//! environment. Bad configuration exits with a message naming what to fix and
-//! status 64 (EX_USAGE); SIGTERM or Ctrl-C stops gracefully.
+//! environment, and the reference authorizer's (its global `--trusted-keys`,
+//! `--revocation-list`, `--revocation-floor`, and `serve --port --bind --socket
+//! --health-port ...`). Bad configuration exits with a message naming what to
+//! fix and status 64 (EX_USAGE); SIGTERM or Ctrl-C stops gracefully. `info`,
+//! `check` and `verify` are the reference's one-shot subcommands.
 
 use std::process::ExitCode;
 
@@ -12,13 +15,19 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+mod oneshot;
+
 use clap::{Parser, Subcommand};
-use tenuo_authz::server::{logging, run, ProcessEnv, ServeArgs, ServerConfig, ServerError};
+use tenuo_authz::server::{
+    logging, run, GlobalArgs, ProcessEnv, ServeArgs, ServerConfig, ServerError,
+};
 
 /// Tenuo warrant authorizer: sidecar, gateway, Envoy ext_authz.
 #[derive(Debug, Parser)]
 #[command(name = "tenuo-authorizer", version, about)]
 struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -26,14 +35,26 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve authorization decisions.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Print the version and the trusted keys; fails when no valid key is set.
+    Info,
+    /// Verify a warrant chain's signatures and lifetimes (no call).
+    Check(oneshot::CheckArgs),
+    /// Decide one call (exit 0 allow, 1 deny).
+    Verify(oneshot::VerifyArgs),
 }
 
 const EX_USAGE: u8 = 64;
 
 fn main() -> ExitCode {
-    let Command::Serve(args) = Cli::parse().command;
-    let config = match ServerConfig::resolve(args, &ProcessEnv) {
+    let cli = Cli::parse();
+    let args = match cli.command {
+        Command::Serve(args) => args,
+        Command::Info => return oneshot::info(&cli.global, &ProcessEnv),
+        Command::Check(args) => return oneshot::check(&cli.global, &args, &ProcessEnv),
+        Command::Verify(args) => return oneshot::verify(&cli.global, &args, &ProcessEnv),
+    };
+    let config = match ServerConfig::resolve_with(&cli.global, *args, &ProcessEnv) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("tenuo-authorizer: {error}");
@@ -58,7 +79,7 @@ fn main() -> ExitCode {
         run(config, signal).await
     }) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error @ ServerError::Config(_)) => {
+        Err(error @ (ServerError::Config(_) | ServerError::Floor(_))) => {
             eprintln!("tenuo-authorizer: {error}");
             ExitCode::from(EX_USAGE)
         }
