@@ -74,6 +74,7 @@ fn input_for(m: &Minted, tool: &str, a: tenuo_authz::pop::Args) -> Input {
         pop: Some(m.pop(m.leaf_holder(), tool, &a, now)),
         args: a,
         now,
+        approvals: Vec::new(),
     }
 }
 
