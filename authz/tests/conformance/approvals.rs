@@ -133,24 +133,12 @@ fn forged_child(m: &Minted, edit: impl Fn(&mut tenuo_authz::warrant::Payload)) -
     let mut p = child_payload(root, 3, root.payload().issued_at + 1);
     edit(&mut p);
     let child: Warrant = seal(&p, 2);
+    // A forged leaf is ours: its PoPs are signed here.
     Minted {
-        minter: m.minter,
+        minter: Minter::Ours,
         chain: vec![root.clone(), child],
         holders: vec![2, 3],
         ref_chain: None,
-    }
-    .as_ours()
-}
-
-trait AsOurs {
-    fn as_ours(self) -> Self;
-}
-
-impl AsOurs for Minted {
-    /// A forged leaf is ours: PoPs for it are signed here.
-    fn as_ours(mut self) -> Self {
-        self.minter = Minter::Ours;
-        self
     }
 }
 
