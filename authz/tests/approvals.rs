@@ -203,3 +203,44 @@ fn minting_keeps_gates_and_refuses_to_weaken_them() {
         .expect("the reference allows our approvals");
     let _ = gates();
 }
+
+fn arg_value() -> impl proptest::strategy::Strategy<Value = tenuo_authz::constraint::ArgValue> {
+    use proptest::prelude::*;
+    use tenuo_authz::constraint::ArgValue;
+    let leaf = prop_oneof![
+        ".{0,12}".prop_map(ArgValue::String),
+        any::<i64>().prop_map(ArgValue::Integer),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(ArgValue::Float),
+        any::<bool>().prop_map(ArgValue::Bool),
+        Just(ArgValue::Null),
+    ];
+    leaf.prop_recursive(2, 8, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(ArgValue::List),
+            proptest::collection::btree_map("[a-z]{1,4}", inner, 0..3).prop_map(ArgValue::Object),
+        ]
+    })
+}
+
+proptest::proptest! {
+    /// The request hash of random arguments is the reference's, byte for byte.
+    #[test]
+    fn request_hashes_equal_the_reference(
+        a in proptest::collection::btree_map("[a-z_]{1,8}", arg_value(), 0..5),
+        tool in "[a-z_]{1,12}",
+        id in proptest::array::uniform16(proptest::num::u8::ANY),
+    ) {
+        let id = tenuo_authz::warrant::WarrantId(id);
+        let holder = pk(2);
+        let ours = tenuo_authz::approval::request_hash(&id, &tool, &a, &holder);
+        let theirs = tenuo::approval::compute_request_hash(
+            &id.to_string(),
+            &tool,
+            &ref_args(&a),
+            Some(&tenuo::PublicKey::from_bytes(&holder.to_bytes()).expect("key")),
+        );
+        proptest::prop_assert_eq!(ours, theirs);
+    }
+}

@@ -204,3 +204,99 @@ fn order(a: &ArgValue, b: &ArgValue) -> std::cmp::Ordering {
         _ => rank(a).cmp(&rank(b)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::approval::ToolGate;
+    use crate::constraint::ConstraintSet;
+    use crate::crypto::SigningKey;
+    use crate::mint::Issue;
+    use std::collections::BTreeMap;
+
+    fn key(seed: u8) -> PublicKey {
+        SigningKey::from_bytes(&[seed; 32]).public_key()
+    }
+
+    fn gated(tool: &str, args: Option<BTreeMap<String, ArgGate>>) -> Vec<u8> {
+        let mut map = GateMap::default();
+        map.0.insert(tool.into(), ToolGate { args });
+        map.to_cbor_bytes()
+    }
+
+    fn parent() -> Payload {
+        Issue::execution(key(2))
+            .tool("delete", ConstraintSet::new())
+            .tool("read", ConstraintSet::new())
+            .required_approvers([key(70), key(71), key(72)])
+            .min_approvals(2)
+            .sign(&SigningKey::from_bytes(&[1; 32]), 1_800_000_000)
+            .unwrap()
+            .into_payload()
+    }
+
+    fn weakened(result: Result<(), LinkFailure>) -> Option<ApprovalLinkError> {
+        match result {
+            Err(LinkFailure::Weakened(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_child_keeps_gates_approvers_and_threshold() {
+        let mut p = parent();
+        p.extensions
+            .insert(APPROVAL_GATES_EXTENSION.into(), gated("delete", None));
+        let mut child = p.clone();
+        assert_eq!(check_link(&p, &child), Ok(()));
+        // Adding an approver raises the threshold by one.
+        child.required_approvers = Some(vec![key(70), key(71), key(72), key(73)]);
+        assert!(matches!(
+            weakened(check_link(&p, &child)),
+            Some(ApprovalLinkError::ThresholdLowered {
+                child: 2,
+                required: 3
+            })
+        ));
+        child.min_approvals = Some(3);
+        assert_eq!(check_link(&p, &child), Ok(()));
+        child.required_approvers = Some(vec![key(70), key(71)]);
+        child.min_approvals = Some(2);
+        assert_eq!(
+            weakened(check_link(&p, &child)),
+            Some(ApprovalLinkError::ApproverRemoved)
+        );
+        // Dropping the gate of a tool still held, or narrowing it to arguments.
+        let mut stripped = p.clone();
+        stripped.extensions.clear();
+        assert!(matches!(
+            weakened(check_link(&p, &stripped)),
+            Some(ApprovalLinkError::GateRemoved(_))
+        ));
+        let mut per_arg = p.clone();
+        let mut args = BTreeMap::new();
+        args.insert("path".to_owned(), ArgGate::All);
+        per_arg
+            .extensions
+            .insert(APPROVAL_GATES_EXTENSION.into(), gated("delete", Some(args)));
+        assert!(matches!(
+            weakened(check_link(&p, &per_arg)),
+            Some(ApprovalLinkError::GateWeakened(_))
+        ));
+        // Without the gated tool, the gate may go.
+        stripped.tools.remove("delete");
+        assert_eq!(check_link(&p, &stripped), Ok(()));
+    }
+
+    #[test]
+    fn argument_gates_may_only_grow_stricter() {
+        let all = ArgGate::All;
+        let one = ArgGate::Constraint(Constraint::one_of(["a", "b"]));
+        let reordered = ArgGate::Constraint(Constraint::one_of(["b", "a"]));
+        assert!(at_least_as_strict(&all, &one));
+        assert!(!at_least_as_strict(&one, &all));
+        assert!(at_least_as_strict(&reordered, &one));
+        let exempt = ArgGate::Exempt(Constraint::one_of(["a"]));
+        assert!(!at_least_as_strict(&exempt, &one));
+    }
+}
