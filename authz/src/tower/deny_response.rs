@@ -80,6 +80,7 @@ pub fn deny_response(denial: &Denial, request_id: &str, debug: bool) -> Response
 /// signature or key: only ids, the tool and the argument at fault.
 pub fn log_denial(denial: &Denial, tool: Option<&str>, request_id: &str) {
     let violation = denial.violation();
+    let shortfall = denial.approval_shortfall();
     tracing::warn!(
         event = "authorization_denied",
         reason = denial.reason().as_str(),
@@ -88,6 +89,10 @@ pub fn log_denial(denial: &Denial, tool: Option<&str>, request_id: &str) {
         expected = violation.map(|v| v.expected.as_str()),
         actual = violation.and_then(|v| v.actual.as_deref()),
         warrant_id = warrant_id(denial).as_deref(),
+        // What a gated call lacked: the hash approvers sign, and the counts.
+        request_hash = shortfall.map(|s| hex::encode(s.request_hash)),
+        required_approvals = shortfall.map(|s| s.required),
+        received_approvals = shortfall.map(|s| s.received),
         request_id,
         detail = %denial,
     );
