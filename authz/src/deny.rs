@@ -213,7 +213,7 @@ pub enum TimeError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Unsupported {
-    /// A constraint type that is not evaluated (CEL, unknown ids).
+    /// A constraint type that is not evaluated (CEL, Shlex, unknown ids).
     #[error("{0}")]
     Constraint(String),
 }
