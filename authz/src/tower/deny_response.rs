@@ -20,12 +20,16 @@ pub fn deny_status(reason: DenyReason) -> StatusCode {
     }
 }
 
-/// The status of a denial: [`deny_status`] of its reason, except that approvals
-/// the request carried but that cannot be decoded are a malformed request (400),
-/// as the reference answers them, though their reason is `approval_required`.
+/// The status of a denial: [`deny_status`] of its reason, with the reference's
+/// statuses for two approval cases: approvals the request carried that cannot be
+/// decoded are a malformed request (400) though their reason is
+/// `approval_required`, and a malformed gate map, found once the warrant has
+/// decoded and been verified, is refused 403 though its reason is
+/// `invalid_warrant`.
 pub fn denial_status(denial: &Denial) -> StatusCode {
     match denial {
         Denial::Approval(ApprovalDenial::Undecodable(_)) => StatusCode::BAD_REQUEST,
+        Denial::Approval(ApprovalDenial::Gate(_)) => StatusCode::FORBIDDEN,
         other => deny_status(other.reason()),
     }
 }
