@@ -333,6 +333,17 @@ pub(crate) fn approval_cases(cases: &mut Vec<Case>) {
         "approvers without a gate map",
         &m,
         "delete",
-        a,
+        a.clone(),
     ));
+    // A gate map that is not CBOR: every call on the leaf is refused, after its
+    // PoP and arguments, as an invalid warrant.
+    let mut p = m.chain[0].payload().clone();
+    p.extensions
+        .insert("tenuo.approval_gates".into(), vec![0xff, 0x00]);
+    let malformed = Minted {
+        chain: vec![seal(&p, ROOT)],
+        ..m.clone()
+    };
+    cases
+        .push(Case::call(C, "a malformed gate map", &malformed, "read", a).deny(R::InvalidWarrant));
 }
