@@ -83,6 +83,7 @@ fn verify_chain(c: &mut Criterion) {
             tool: "read_file",
             args: &args,
             pop: Some(&pop),
+            approvals: &[],
             now: NOW as i64,
         };
         group.bench_function(BenchmarkId::new("depth", depth), |b| {

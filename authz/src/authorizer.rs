@@ -259,6 +259,19 @@ impl Authorizer {
         args: &Args,
         pop: Option<&str>,
     ) -> Result<Authorized, Denial> {
+        self.authorize_with_approvals(token, tool, args, pop, &[])
+    }
+
+    /// [`Self::authorize`] with the signed approvals the call presents (decoded
+    /// with [`crate::approval::decode_approvals`]).
+    pub fn authorize_with_approvals(
+        &self,
+        token: Option<&str>,
+        tool: &str,
+        args: &Args,
+        pop: Option<&str>,
+        approvals: &[crate::approval::SignedApproval],
+    ) -> Result<Authorized, Denial> {
         let token = token
             .filter(|t| !t.trim().is_empty())
             .ok_or(Denial::MissingWarrant)?;
@@ -268,6 +281,7 @@ impl Authorizer {
             tool,
             args,
             pop: pop.as_ref(),
+            approvals,
             now: self.now(),
         };
         self.decide(&chain, &call)
@@ -279,7 +293,7 @@ impl Authorizer {
         let grant = self.check_before_pop(chain, call)?;
         decision::verify_call_pop(chain, &self.policy, call)?;
         self.after_pop_verified(chain, call)?;
-        decision::finish_after_pop(chain, grant, call)
+        decision::finish_after_pop(chain, grant, &self.policy, call)
     }
 
     /// The replay check, for callers that verified the call's PoP themselves

@@ -13,15 +13,17 @@
 
 use std::collections::HashSet;
 
+use crate::approval::link::{check_link as check_approval_link, LinkFailure};
+use crate::approval::LeafApprovals;
 use crate::batch::SignatureCriterion;
 use crate::constraint::{Constraint, ConstraintSet};
 use crate::crypto::PublicKey;
-use crate::deny::{ChainError, Denial, Unsupported};
+use crate::deny::{ChainError, Denial};
 use crate::name_map::NameMap;
 use crate::warrant::{Payload, Warrant, WarrantId, WarrantType};
 
-/// Extension naming approval gates, which this authorizer does not evaluate.
-pub const APPROVAL_GATES_EXTENSION: &str = "tenuo.approval_gates";
+/// Extension naming approval gates.
+pub use crate::approval::APPROVAL_GATES_EXTENSION;
 
 /// Where in the reference's order a clock-independent failure sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -55,6 +57,9 @@ pub struct Leaf {
     pub warrant_type: WarrantType,
     /// Tool grants, compiled.
     pub tools: NameMap<ConstraintSet>,
+    /// What the leaf requires of approvals; `None` (most leaves) when it has no
+    /// gate map, so an ungated call pays one branch.
+    pub approvals: Option<Box<LeafApprovals>>,
 }
 
 /// A chain with its clock-independent verification done, kept in the compact form
@@ -65,7 +70,6 @@ pub struct PreparedChain {
     root_issuer: [u8; 32],
     leaf: Leaf,
     pub(crate) failure: Option<Box<(Stage, Denial)>>,
-    pub(crate) needs_approvals: Option<WarrantId>,
 }
 
 impl PreparedChain {
@@ -87,29 +91,21 @@ impl PreparedChain {
             })
             .collect();
         let failure = first_static_failure(&warrants, criterion).map(Box::new);
-        let needs_approvals = warrants
-            .iter()
-            .find(|w| {
-                w.payload().required_approvers.is_some()
-                    || w.payload()
-                        .extensions
-                        .contains_key(APPROVAL_GATES_EXTENSION)
-            })
-            .map(|w| w.payload().id);
         let leaf = warrants.into_iter().last()?.into_payload();
+        let approvals = LeafApprovals::for_leaf(&leaf).map(Box::new);
         let leaf = Leaf {
             id: leaf.id,
             holder: leaf.holder,
             depth: leaf.depth,
             warrant_type: leaf.warrant_type,
             tools: leaf.tools.into_iter().collect(),
+            approvals,
         };
         Some(Self {
             lifetimes,
             root_issuer,
             leaf,
             failure,
-            needs_approvals,
         })
     }
 
@@ -186,9 +182,12 @@ impl PreparedChain {
                         .sum::<usize>()
             })
             .sum();
+        // A gate map is small next to the grants it gates: a flat estimate.
+        let approvals = self.leaf.approvals.as_ref().map_or(0, |_| 1024);
         std::mem::size_of::<Self>()
             + self.lifetimes.len() * std::mem::size_of::<Lifetime>()
             + grants
+            + approvals
     }
 }
 
@@ -235,6 +234,20 @@ fn first_static_failure(
         if let [parent, child] = pair {
             if let Err(error) = check_link(parent, child, index + 1) {
                 return Some((Stage::Links, error.into()));
+            }
+            // The reference checks approvals last within a link.
+            match check_approval_link(parent.payload(), child.payload()) {
+                Ok(()) => {}
+                Err(LinkFailure::Gate(error)) => {
+                    return Some((Stage::Links, Denial::Approval(error.into())));
+                }
+                Err(LinkFailure::Weakened(error)) => {
+                    let error = ChainError::ApprovalsWeakened {
+                        index: index + 1,
+                        error,
+                    };
+                    return Some((Stage::Links, error.into()));
+                }
             }
         }
     }
@@ -389,9 +402,4 @@ fn check_issuance(parent: &Payload, child: &Payload, index: usize) -> Result<(),
         return Err(ChainError::SelfIssuance { index });
     }
     Ok(())
-}
-
-/// Approvals are not implemented: a chain that asks for them is refused.
-pub(crate) fn approvals_denial(id: WarrantId) -> Denial {
-    Unsupported::Approvals(id).into()
 }

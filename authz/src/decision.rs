@@ -19,21 +19,23 @@
 //! let mut args = Args::new();
 //! args.insert("path".into(), ArgValue::String("/data/report.csv".into()));
 //! let pop = sign_pop(&agent, warrant.id(), "read_file", &args, now);
-//! let call = Call { tool: "read_file", args: &args, pop: Some(&pop), now };
+//! let call = Call { tool: "read_file", args: &args, pop: Some(&pop), approvals: &[], now };
 //! let chain = [warrant];
 //! assert!(authorize(&chain, &trusted, &(), &Policy::default(), &call).is_ok());
 //!
 //! args.insert("path".into(), ArgValue::String("/etc/passwd".into()));
 //! let pop = sign_pop(&agent, chain[0].id(), "read_file", &args, now);
-//! let call = Call { tool: "read_file", args: &args, pop: Some(&pop), now };
+//! let call = Call { tool: "read_file", args: &args, pop: Some(&pop), approvals: &[], now };
 //! let denied = authorize(&chain, &trusted, &(), &Policy::default(), &call).unwrap_err();
 //! assert_eq!(denied.reason(), DenyReason::ConstraintViolation);
 //! ```
 
 use std::collections::{HashMap, HashSet};
 
+use crate::approval::threshold::ApprovalCall;
+use crate::approval::SignedApproval;
 use crate::batch::SignatureCriterion;
-use crate::chain::{approvals_denial, PreparedChain, Stage};
+use crate::chain::{PreparedChain, Stage};
 use crate::constraint::ConstraintSet;
 use crate::crypto::{PublicKey, Signature};
 use crate::deny::{Denial, TimeError};
@@ -132,6 +134,8 @@ pub struct Call<'a> {
     pub args: &'a Args,
     /// The holder's PoP signature, if any.
     pub pop: Option<&'a Signature>,
+    /// Signed approvals presented with the call (empty for most calls).
+    pub approvals: &'a [SignedApproval],
     /// Unix seconds of the decision.
     pub now: i64,
 }
@@ -178,7 +182,7 @@ pub fn decide(
 ) -> Result<Authorized, Denial> {
     let grant = check_before_pop(chain, trusted, revocations, policy, call)?;
     verify_call_pop(chain, policy, call)?;
-    finish_after_pop(chain, grant, call)
+    finish_after_pop(chain, grant, policy, call)
 }
 
 /// The PoP step of a decision: the call's PoP verified for the leaf's holder, in
@@ -222,10 +226,12 @@ pub fn check_before_pop<'c>(
         })
 }
 
-/// The part of a decision after a verified PoP: arguments, then approvals.
+/// The part of a decision after a verified PoP: arguments, then approvals (the
+/// reference evaluates gates only on a call its constraints admit).
 pub fn finish_after_pop(
     chain: &PreparedChain,
     grant: &ConstraintSet,
+    policy: &Policy,
     call: &Call<'_>,
 ) -> Result<Authorized, Denial> {
     grant
@@ -234,10 +240,18 @@ pub fn finish_after_pop(
             violation,
             id: chain.leaf().id,
         })?;
-    if let Some(id) = chain.needs_approvals {
-        return Err(approvals_denial(id));
-    }
     let leaf = chain.leaf();
+    if let Some(required) = &leaf.approvals {
+        let approval_call = ApprovalCall {
+            leaf: &leaf.id,
+            holder: &leaf.holder,
+            tool: call.tool,
+            args: call.args,
+            now: call.now.max(0) as u64,
+            tolerance_secs: policy.clock_tolerance_secs,
+        };
+        required.check(&approval_call, call.approvals)?;
+    }
     let expires_at = chain.expires_at();
     Ok(Authorized {
         warrant_id: leaf.id,

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::approval::link::ApprovalLinkError;
+use crate::approval::{ApprovalDenial, ApprovalShortfall};
 use crate::constraint::{AttenuationError, ConstraintViolation, ViolationKind};
 use crate::pop::PopError;
 use crate::replay::ReplayError;
@@ -37,11 +39,13 @@ pub enum DenyReason {
     InvalidPop,
     /// A construct this authorizer does not implement (fails closed).
     Unsupported,
+    /// A gated call lacks enough valid approvals (or they could not be read).
+    ApprovalRequired,
 }
 
 impl DenyReason {
     /// Every reason, in the order of CONTRACTS §2.
-    pub const ALL: [DenyReason; 12] = [
+    pub const ALL: [DenyReason; 13] = [
         Self::MissingWarrant,
         Self::InvalidWarrant,
         Self::UntrustedIssuer,
@@ -54,6 +58,7 @@ impl DenyReason {
         Self::MissingPop,
         Self::InvalidPop,
         Self::Unsupported,
+        Self::ApprovalRequired,
     ];
 
     /// The snake_case name used on the wire, in logs and as a metric label.
@@ -71,6 +76,7 @@ impl DenyReason {
             Self::MissingPop => "missing_pop",
             Self::InvalidPop => "invalid_pop",
             Self::Unsupported => "unsupported",
+            Self::ApprovalRequired => "approval_required",
         }
     }
 
@@ -165,6 +171,14 @@ pub enum ChainError {
         /// Index of the child.
         index: usize,
     },
+    /// A child weakens its parent's approval gates, approvers or threshold.
+    #[error("link {index}: {error}")]
+    ApprovalsWeakened {
+        /// Index of the child.
+        index: usize,
+        /// How.
+        error: ApprovalLinkError,
+    },
     /// An issuer warrant granted execution to its own holder or issuer.
     #[error("link {index}: issuer warrant cannot grant execution to its own holder or issuer")]
     SelfIssuance {
@@ -199,9 +213,6 @@ pub enum TimeError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Unsupported {
-    /// Multi-signature approvals (`required_approvers`, `tenuo.approval_gates`).
-    #[error("warrant {0} requires approvals, which this authorizer does not verify")]
-    Approvals(WarrantId),
     /// A constraint type that is not evaluated (CEL, unknown ids).
     #[error("{0}")]
     Constraint(String),
@@ -295,6 +306,10 @@ pub enum Denial {
     /// Something this authorizer does not implement.
     #[error(transparent)]
     Unsupported(#[from] Unsupported),
+    /// Approvals: a gated call without enough of them, approvals that could not
+    /// be read, or a gate map that is malformed.
+    #[error(transparent)]
+    Approval(#[from] ApprovalDenial),
     /// The request does not map to a tool call: no route (the tool is not
     /// granted), or an argument that cannot be read (a constraint violation).
     #[error(transparent)]
@@ -321,8 +336,17 @@ impl Denial {
             Self::Pop(_) => DenyReason::InvalidPop,
             Self::Replay(_) => DenyReason::InvalidPop,
             Self::Unsupported(_) => DenyReason::Unsupported,
+            Self::Approval(a) => a.reason(),
             Self::Request(ExtractError::NoRoute { .. }) => DenyReason::ToolNotInWarrant,
             Self::Request(_) => DenyReason::ConstraintViolation,
+        }
+    }
+
+    /// What a gated call lacked, when the denial is about too few approvals.
+    pub fn approval_shortfall(&self) -> Option<&ApprovalShortfall> {
+        match self {
+            Self::Approval(a) => a.shortfall(),
+            _ => None,
         }
     }
 

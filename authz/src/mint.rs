@@ -35,6 +35,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::approval::link::{check_link as check_approval_link, ApprovalLinkError, LinkFailure};
+use crate::approval::{
+    request_hash, ApprovalPayload, GateError, GateMap, SignedApproval, APPROVAL_GATES_EXTENSION,
+};
 use crate::constraint::{AttenuationError, ConstraintSet};
 use crate::crypto::{KeyError, PublicKey, SigningKey};
 use crate::warrant::{Payload, Warrant, WarrantId, WarrantType};
@@ -98,9 +102,20 @@ pub enum MintError {
     /// Too many or too large extensions.
     #[error("extensions exceed the limits ({MAX_EXTENSION_KEYS} entries, {MAX_EXTENSION_VALUE_BYTES} bytes each)")]
     Extensions,
-    /// Minting a warrant with multi-signature approvals is not supported here.
-    #[error("approval workflows are not supported by this authorizer")]
-    Approvals,
+    /// `min_approvals` is zero or more than the distinct approvers.
+    #[error("min_approvals {min} is not within 1..={approvers}")]
+    Approvals {
+        /// The threshold asked for.
+        min: u32,
+        /// Distinct approvers named.
+        approvers: u32,
+    },
+    /// The child would weaken the parent's approval gates, approvers or threshold.
+    #[error(transparent)]
+    ApprovalsWeakened(#[from] ApprovalLinkError),
+    /// A parent's approval gate map does not parse.
+    #[error(transparent)]
+    Gates(#[from] GateError),
     /// The random number generator failed.
     #[error(transparent)]
     Key(#[from] KeyError),
@@ -119,6 +134,9 @@ struct Common {
     session_id: Option<String>,
     agent_id: Option<String>,
     id: Option<WarrantId>,
+    approvers: Option<Vec<PublicKey>>,
+    min_approvals: Option<u32>,
+    gates: Option<GateMap>,
 }
 
 /// Builds a root warrant, signed by a key the authorizer trusts.
@@ -135,6 +153,30 @@ pub struct Issue {
 
 macro_rules! common_setters {
     () => {
+        /// Keys whose signed approvals gated calls need (payload key 15). On a
+        /// child, replaces the inherited list, which it must keep.
+        pub fn required_approvers(
+            mut self,
+            approvers: impl IntoIterator<Item = PublicKey>,
+        ) -> Self {
+            self.common.approvers = Some(approvers.into_iter().collect());
+            self
+        }
+
+        /// How many distinct approvers must approve a gated call (payload key
+        /// 16; default: all of them).
+        pub fn min_approvals(mut self, min: u32) -> Self {
+            self.common.min_approvals = Some(min);
+            self
+        }
+
+        /// Which calls need approvals (the `tenuo.approval_gates` extension). A
+        /// child without one keeps its parent's gates for the tools it holds.
+        pub fn approval_gates(mut self, gates: GateMap) -> Self {
+            self.common.gates = Some(gates);
+            self
+        }
+
         /// Lifetime from `now`, in seconds (default five minutes).
         pub fn ttl_secs(mut self, ttl: u64) -> Self {
             self.common.ttl_secs = Some(ttl);
@@ -237,9 +279,11 @@ impl Issue {
         let mut issuable = self.issuable_tools;
         issuable.sort();
         issuable.dedup();
+        let mut common = self.common;
+        let (required_approvers, min_approvals) = approvals_of(&mut common)?;
         let payload = Payload {
             version: 1,
-            id: fresh_id(self.common.id, now)?,
+            id: fresh_id(common.id, now)?,
             warrant_type: self.warrant_type,
             tools: self.tools,
             holder: self.holder,
@@ -249,15 +293,15 @@ impl Issue {
             max_depth: max_depth as u8,
             depth: 0,
             parent_hash: None,
-            extensions: self.common.extensions,
+            extensions: common.extensions,
             issuable_tools: (self.warrant_type == WarrantType::Issuer).then_some(issuable),
             max_issue_depth: self.max_issue_depth,
             constraint_bounds: self.constraint_bounds.filter(|b| !b.is_empty()),
-            required_approvers: None,
-            min_approvals: None,
-            clearance: self.common.clearance,
-            session_id: self.common.session_id,
-            agent_id: self.common.agent_id,
+            required_approvers,
+            min_approvals,
+            clearance: common.clearance,
+            session_id: common.session_id,
+            agent_id: common.agent_id,
         };
         seal(payload, issuer)
     }
@@ -412,12 +456,20 @@ impl<'p> Attenuate<'p> {
                 issuable_tools = Some(child);
             }
         }
-        if parent.required_approvers.is_some() {
-            return Err(MintError::Approvals);
+        let mut common = self.common;
+        if common.approvers.is_none() {
+            common.approvers = parent.required_approvers.clone();
         }
+        if common.min_approvals.is_none() {
+            common.min_approvals = parent.min_approvals;
+        }
+        if common.gates.is_none() {
+            common.gates = inherited_gates(parent, &self.tools, issuable_tools.as_deref())?;
+        }
+        let (required_approvers, min_approvals) = approvals_of(&mut common)?;
         let payload = Payload {
             version: 1,
-            id: fresh_id(self.common.id, now)?,
+            id: fresh_id(common.id, now)?,
             warrant_type: parent.warrant_type,
             tools: self.tools,
             holder: self.holder,
@@ -427,7 +479,7 @@ impl<'p> Attenuate<'p> {
             max_depth: max_depth as u8,
             depth,
             parent_hash: Some(self.parent.payload_hash()),
-            extensions: self.common.extensions,
+            extensions: common.extensions,
             issuable_tools,
             max_issue_depth: match parent.warrant_type {
                 WarrantType::Issuer => parent.max_issue_depth,
@@ -437,14 +489,86 @@ impl<'p> Attenuate<'p> {
                 WarrantType::Issuer => self.constraint_bounds.filter(|b| !b.is_empty()),
                 WarrantType::Execution => None,
             },
-            required_approvers: None,
-            min_approvals: None,
-            clearance: self.common.clearance,
-            session_id: self.common.session_id,
-            agent_id: self.common.agent_id,
+            required_approvers,
+            min_approvals,
+            clearance: common.clearance,
+            session_id: common.session_id,
+            agent_id: common.agent_id,
         };
+        match check_approval_link(parent, &payload) {
+            Ok(()) => {}
+            Err(LinkFailure::Gate(e)) => return Err(e.into()),
+            Err(LinkFailure::Weakened(e)) => return Err(e.into()),
+        }
         seal(payload, parent_holder)
     }
+}
+
+/// Moves the gate map into the extensions and checks the threshold; the
+/// approvers are stored sorted and without repeats, as the reference's builders
+/// store them.
+fn approvals_of(common: &mut Common) -> Result<(Option<Vec<PublicKey>>, Option<u32>), MintError> {
+    if let Some(gates) = common.gates.take() {
+        common
+            .extensions
+            .insert(APPROVAL_GATES_EXTENSION.to_owned(), gates.to_cbor_bytes());
+    }
+    let approvers = common.approvers.take().map(|mut list| {
+        list.sort_by_key(PublicKey::to_bytes);
+        list.dedup();
+        list
+    });
+    if let (Some(list), Some(min)) = (&approvers, common.min_approvals) {
+        let distinct = list.len() as u32;
+        if min == 0 || min > distinct {
+            return Err(MintError::Approvals {
+                min,
+                approvers: distinct,
+            });
+        }
+    }
+    Ok((approvers, common.min_approvals))
+}
+
+/// The parent's gates for the tools the child keeps (by name, or all under `*`).
+fn inherited_gates(
+    parent: &Payload,
+    tools: &BTreeMap<String, ConstraintSet>,
+    issuable: Option<&[String]>,
+) -> Result<Option<GateMap>, MintError> {
+    let raw = parent.extensions.get(APPROVAL_GATES_EXTENSION);
+    let Some(gates) = GateMap::parse(raw.map(Vec::as_slice))? else {
+        return Ok(None);
+    };
+    let held = |tool: &str| match issuable {
+        Some(list) => list.iter().any(|t| t == tool || t == "*"),
+        None => tools.contains_key(tool) || tools.contains_key("*"),
+    };
+    let kept: BTreeMap<_, _> = gates.0.into_iter().filter(|(tool, _)| held(tool)).collect();
+    Ok((!kept.is_empty()).then_some(GateMap(kept)))
+}
+
+/// Signs an approval of `tool(args)` on `leaf` as `approver`, valid from
+/// `approved_at` for `ttl_secs`, bound to the call by its request hash.
+pub fn sign_approval(
+    approver: &SigningKey,
+    leaf: &Warrant,
+    tool: &str,
+    args: &crate::pop::Args,
+    approved_at: u64,
+    ttl_secs: u64,
+) -> Result<SignedApproval, MintError> {
+    let hash = request_hash(leaf.id(), tool, args, leaf.holder());
+    let mut nonce = [0u8; 16];
+    getrandom::fill(&mut nonce).map_err(|_| KeyError::Rng)?;
+    let payload = ApprovalPayload::new(
+        hash,
+        nonce,
+        approver.public_key().to_hex(),
+        approved_at,
+        approved_at.saturating_add(ttl_secs),
+    );
+    Ok(SignedApproval::sign(&payload, approver))
 }
 
 fn fresh_id(fixed: Option<WarrantId>, now: u64) -> Result<WarrantId, KeyError> {

@@ -213,6 +213,7 @@ fn allowed(chain: &PreparedChain, holder: u8, tool: &str, a: &Args, now: i64) ->
         tool,
         args: a,
         pop: Some(&pop),
+        approvals: &[],
         now,
     };
     let trusted = TrustedIssuers::new([pk(ROOT)]);

@@ -1059,3 +1059,60 @@ fn issue_mints_a_shlex_constraint_that_verify_evaluates() {
         );
     }
 }
+
+#[test]
+fn verify_takes_approvals_and_denies_a_gated_call_without_enough() {
+    use tenuo_authz::approval::{GateMap, ToolGate};
+    use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};
+    use tenuo_authz::mint::{sign_approval, Issue};
+    let approvers = [
+        SigningKey::from_bytes(&[40; 32]),
+        SigningKey::from_bytes(&[41; 32]),
+    ];
+    let mut gates = GateMap::default();
+    gates.0.insert("read_file".into(), ToolGate { args: None });
+    let mut set = ConstraintSet::new();
+    set.insert("path", Constraint::pattern("/data/*").unwrap());
+    let w = Issue::execution(SigningKey::from_bytes(&[AGENT; 32]).public_key())
+        .tool("read_file", set)
+        .required_approvers(approvers.iter().map(SigningKey::public_key))
+        .min_approvals(2)
+        .approval_gates(gates)
+        .sign(&SigningKey::from_bytes(&[CP; 32]), T as u64)
+        .unwrap();
+    let token = w.to_base64url();
+    let mut args = tenuo_authz::pop::Args::new();
+    args.insert("path".into(), ArgValue::String("/data/a".into()));
+    let signed: Vec<String> = approvers
+        .iter()
+        .map(|k| {
+            let a = sign_approval(k, &w, "read_file", &args, T as u64, 300).unwrap();
+            tenuo_authz::approval::encode_approvals(&[a])
+        })
+        .collect();
+    let pop = pop(&token, AGENT, &["path=/data/a"], 5);
+    let issuer = public(CP);
+    let when = at(5);
+    let run = |approvals: &[&str]| {
+        let mut all = vec![
+            "--issuer",
+            &issuer,
+            "--tool",
+            "read_file",
+            "--arg",
+            "path=/data/a",
+            "--pop",
+            &pop,
+            "--at",
+            &when,
+        ];
+        for a in approvals {
+            all.extend(["--approval", a]);
+        }
+        verdict(&all, token.as_bytes()).1
+    };
+    assert_eq!(run(&[&signed[0], &signed[1]]), None);
+    assert_eq!(run(&[&signed[0]]), Some(DenyReason::ApprovalRequired));
+    assert_eq!(run(&[]), Some(DenyReason::ApprovalRequired));
+    assert_eq!(run(&["%%%"]), Some(DenyReason::ApprovalRequired));
+}

@@ -17,6 +17,8 @@
 
 #[path = "conformance/all.rs"]
 mod all;
+#[path = "conformance/approvals.rs"]
+mod approvals;
 #[path = "conformance/calls.rs"]
 mod calls;
 #[path = "conformance/chains.rs"]
@@ -64,6 +66,7 @@ fn input_for(m: &Minted, tool: &str, a: tenuo_authz::pop::Args) -> Input {
         pop: Some(m.pop(m.leaf_holder(), tool, &a, now)),
         args: a,
         now,
+        approvals: Vec::new(),
     }
 }
 
@@ -77,72 +80,6 @@ fn from_reference(w: tenuo::Warrant, holder: u8) -> Minted {
     }
 }
 
-#[test]
-fn divergence_required_approvers_are_unsupported() {
-    // No gate map: the reference enforces nothing and allows.
-    let base = Minted::mint(
-        Minter::Ours,
-        &[Step::new(2, vec![("read", ConstraintSet::new())])],
-    );
-    let mut p = base.chain[0].payload().clone();
-    p.required_approvers = Some(vec![pk(70)]);
-    p.min_approvals = Some(1);
-    let m = Minted {
-        chain: vec![seal(&p, ROOT)],
-        ..base
-    };
-    pin_divergence(&input_for(&m, "read", args(&[])), DenyReason::Unsupported);
-}
-
-fn gate_map_for(tool: &str) -> Vec<u8> {
-    let mut gates = tenuo::approval_gate::ApprovalGateMap::new();
-    gates.insert(
-        tool.to_owned(),
-        tenuo::approval_gate::ToolApprovalGate::whole_tool(),
-    );
-    tenuo::approval_gate::encode_approval_gate_map(&gates).unwrap()
-}
-
-#[test]
-fn divergence_approval_gates_are_unsupported() {
-    // Minted by the reference: approvers and a gate on `delete`; `read` is ungated.
-    let w = tenuo::Warrant::builder()
-        .capability("read", tenuo::ConstraintSet::new())
-        .capability("delete", tenuo::ConstraintSet::new())
-        .holder(rk(2).public_key())
-        .required_approvers(vec![rk(70).public_key()])
-        .min_approvals(1)
-        .extension(tenuo::APPROVAL_GATE_EXTENSION_KEY, gate_map_for("delete"))
-        .ttl(std::time::Duration::from_secs(600))
-        .build(&rk(ROOT))
-        .unwrap();
-    let m = from_reference(w, 2);
-    pin_divergence(&input_for(&m, "read", args(&[])), DenyReason::Unsupported);
-    // The gated tool: both deny (the reference wants approvals).
-    let input = input_for(&m, "delete", args(&[]));
-    let mut deciders = Deciders::default();
-    assert!(deciders.theirs(&input).is_err());
-    assert_eq!(
-        deciders.ours(&input).map_err(|e| e.0),
-        Err(DenyReason::Unsupported)
-    );
-
-    // The extension alone, without approvers, minted here by hand.
-    let base = Minted::mint(
-        Minter::Ours,
-        &[Step::new(2, vec![("read", ConstraintSet::new())])],
-    );
-    let mut p = base.chain[0].payload().clone();
-    p.extensions
-        .insert("tenuo.approval_gates".into(), gate_map_for("delete"));
-    let m = Minted {
-        chain: vec![seal(&p, ROOT)],
-        ..base
-    };
-    pin_divergence(&input_for(&m, "read", args(&[])), DenyReason::Unsupported);
-}
-
-/// The root payload of `m` with one map entry changed by `edit`, re-signed by the root.
 fn resigned_root(m: &Minted, edit: impl Fn(&mut Vec<(Value, Value)>)) -> Vec<u8> {
     let Value::Map(mut entries) = value_of(m.chain[0].payload_bytes()) else {
         panic!("payload is a map");

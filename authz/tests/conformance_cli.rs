@@ -1,7 +1,7 @@
 //! The conformance suite through the `tenuo verify` binary: every case of
 //! `conformance.rs` (whose decisions agree with the reference's) is decided again
 //! by the real command line, from the token's text on stdin, `--issuer`, `--tool`,
-//! `--args-json`, `--pop`, `--revoked` and `--at`, and must give the case's
+//! `--args-json`, `--pop`, `--approval`, `--revoked` and `--at`, and must give the case's
 //! expected outcome and reason. What the library decides, the CLI decides; only
 //! CEL is refused by both (`unsupported`), as everywhere.
 //!
@@ -12,6 +12,8 @@
 
 #[path = "conformance/all.rs"]
 mod all;
+#[path = "conformance/approvals.rs"]
+mod approvals;
 #[path = "conformance/calls.rs"]
 mod calls;
 #[path = "conformance/chains.rs"]
@@ -95,6 +97,9 @@ fn decide_with_cli(case: &Case) -> Result<Option<DenyReason>, String> {
     }
     for id in &input.revoked {
         command.args(["--revoked", &id.to_string()]);
+    }
+    for approval in &input.approvals {
+        command.args(["--approval", &tenuo_authz::wire::encode_base64url(approval)]);
     }
     if let Some(pop) = input.pop {
         command.args(["--pop", &hex::encode(pop)]);

@@ -319,6 +319,7 @@ fn call(m: &Minted, c: &mut Choices<'_>) -> Input {
         args: a,
         pop,
         now,
+        approvals: Vec::new(),
     }
 }
 

@@ -390,3 +390,38 @@ async fn the_service_answers_over_the_wire() {
     assert_eq!(error.code(), tonic::Code::OutOfRange, "{error:?}");
     server.abort();
 }
+
+#[tokio::test]
+async fn approvals_in_the_check_request_headers_open_a_gated_tool() {
+    use tenuo_authz::approval::{encode_approvals, GateMap, ToolGate};
+    use tenuo_authz::mint::sign_approval;
+
+    let base = fixture();
+    let approver = SigningKey::from_bytes(&[70; 32]);
+    let mut gates = GateMap::default();
+    gates.0.insert("read_file".into(), ToolGate { args: None });
+    let mut set = ConstraintSet::new();
+    set.insert("path", Constraint::pattern("/data/*").unwrap());
+    let now = base.authorizer.now() as u64;
+    let warrant = Issue::execution(base.agent.public_key())
+        .tool("read_file", set)
+        .required_approvers([approver.public_key()])
+        .approval_gates(gates)
+        .sign(&SigningKey::from_bytes(&[1; 32]), now)
+        .unwrap();
+    let f = Fixture { warrant, ..base };
+    let service = f.query_service(false);
+
+    let (code, status, _, body) = denied(&call(&service, check(f.get("/data/a"))).await);
+    assert_eq!((code, status), (7, 403));
+    assert_eq!(body["reason"], "approval_required");
+    assert_eq!(body["required_approvals"], 1);
+
+    let mut args = Args::new();
+    args.insert("path".into(), ArgValue::String("/data/a".into()));
+    let approval = sign_approval(&approver, &f.warrant, "read_file", &args, now, 300).unwrap();
+    let mut http = f.get("/data/a");
+    http.headers
+        .insert("x-tenuo-approvals".into(), encode_approvals(&[approval]));
+    ok(&call(&service, check(http)).await);
+}

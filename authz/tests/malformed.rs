@@ -74,6 +74,7 @@ fn decide_stack(warrants: Vec<tenuo_authz::Warrant>, holder: u8) -> Result<(), D
         tool: "read",
         args: &a,
         pop: Some(&pop),
+        approvals: &[],
         now,
     };
     let trusted = TrustedIssuers::new([pk(ROOT)]);

@@ -22,6 +22,7 @@ fn input(stack: Vec<u8>, m: &Minted, trusted: u8, tool: &str, a: tenuo_authz::po
         revoked: Vec::new(),
         tool: tool.to_owned(),
         pop: Some(m.pop(m.leaf_holder(), tool, &a, now)),
+        approvals: Vec::new(),
         args: a,
         now,
     }

@@ -456,6 +456,7 @@ fn spec_vectors_authorize() {
             tool,
             args: &args,
             pop: pop.as_ref(),
+            approvals: &[],
             now: at,
         };
         let ours = match authorize(&chain, &trusted, &revoked_ids, &Policy::default(), &call) {

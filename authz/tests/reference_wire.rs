@@ -129,6 +129,7 @@ fn reference_pop_verifies_here_and_ours_there() {
         tool: "read_file",
         args: &args,
         pop: Some(&pop),
+        approvals: &[],
         now,
     };
     authorize(&ours, &trusted, &(), &Policy::default(), &call).unwrap();

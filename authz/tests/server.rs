@@ -68,6 +68,24 @@ fn read(s: &ServerProcess, path: &str, warrant: Option<&str>, pop: Option<&str>)
     s.request("GET", &format!("/files/read?path={path}"), &headers, "")
 }
 
+/// Seeds of the approvers of [`gated_warrant`].
+const APPROVERS: [u8; 2] = [14, 15];
+
+/// `read_file` on `/data/*`, every call gated: two approvals of two needed.
+fn gated_warrant(k: &Keys) -> Warrant {
+    use tenuo_authz::approval::{GateMap, ToolGate};
+    let mut gates = GateMap::default();
+    gates.0.insert("read_file".into(), ToolGate { args: None });
+    let mut set = ConstraintSet::new();
+    set.insert("path", Constraint::pattern("/data/*").unwrap());
+    Issue::execution(k.agent.public_key())
+        .tool("read_file", set)
+        .required_approvers(APPROVERS.map(|s| SigningKey::from_bytes(&[s; 32]).public_key()))
+        .approval_gates(gates)
+        .sign(&k.cp, now())
+        .unwrap()
+}
+
 #[test]
 fn every_deny_reason_has_its_status_body_log_line_and_metric() {
     let k = keys();
@@ -110,6 +128,7 @@ fn every_deny_reason_has_its_status_body_log_line_and_metric() {
         .sign(&k.cp, now())
         .unwrap();
     let pop_of = |w: &Warrant, path: &str| pop_for(&k.agent, w, "read_file", &path_args(path));
+    let gated = gated_warrant(&k);
 
     let cases: Vec<(&str, u16, support::Reply)> = vec![
         ("missing_warrant", 401, read(&s, "/data/a", None, None)),
@@ -203,6 +222,16 @@ fn every_deny_reason_has_its_status_body_log_line_and_metric() {
                 Some(&pop_of(&unsupported, "/data/a")),
             ),
         ),
+        (
+            "approval_required",
+            403,
+            read(
+                &s,
+                "/data/a",
+                Some(&gated.to_base64url()),
+                Some(&pop_of(&gated, "/data/a")),
+            ),
+        ),
     ];
     for (reason, status, reply) in &cases {
         assert_eq!(reply.status, *status, "{reason}: {}", reply.body);
@@ -258,6 +287,82 @@ fn every_deny_reason_has_its_status_body_log_line_and_metric() {
     );
     assert!(s.metrics().contains("tenuo_authz_duration_seconds_bucket"));
     assert_eq!(s.metric("tenuo_trusted_issuers"), 1.0);
+}
+
+#[test]
+fn approvals_in_the_header_and_in_v1_check_open_a_gated_tool() {
+    use base64::Engine;
+    use tenuo_authz::approval::encode_approvals;
+    use tenuo_authz::mint::sign_approval;
+    let k = keys();
+    let s = server(&k, &[]);
+    let w = gated_warrant(&k);
+    let token = w.to_base64url();
+    let args = path_args("/data/a");
+    let pop = pop_for(&k.agent, &w, "read_file", &args);
+    let approvals: Vec<_> = APPROVERS
+        .iter()
+        .map(|seed| {
+            let key = SigningKey::from_bytes(&[*seed; 32]);
+            sign_approval(&key, &w, "read_file", &args, now(), 300).unwrap()
+        })
+        .collect();
+    let get = |approvals: Option<&str>| {
+        let mut headers = vec![
+            ("x-request-id", "test-req"),
+            ("x-tenuo-warrant", token.as_str()),
+            ("x-tenuo-pop", pop.as_str()),
+        ];
+        if let Some(a) = approvals {
+            headers.push(("x-tenuo-approvals", a));
+        }
+        s.request("GET", "/files/read?path=/data/a", &headers, "")
+    };
+    let both = encode_approvals(&approvals);
+    assert_eq!(get(Some(&both)).status, 200);
+    // One approval, in base64url without padding.
+    let one = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(approvals[0].to_cbor_bytes());
+    let short = get(Some(&one));
+    assert_eq!(short.status, 403, "{}", short.body);
+    let body = short.json();
+    assert_eq!(body["reason"], "approval_required");
+    assert_eq!(
+        (
+            body["required_approvals"].as_u64(),
+            body["received_approvals"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    let hash =
+        tenuo_authz::approval::request_hash(w.id(), "read_file", &args, &k.agent.public_key());
+    assert_eq!(body["request_hash"], hex::encode(hash));
+    assert_eq!(body["required_approvers"].as_array().map(Vec::len), Some(2));
+    assert_eq!(get(Some("%%%")).status, 400);
+
+    let check = |approvals: Vec<String>| {
+        let body = serde_json::json!({
+            "warrant": token,
+            "pop": pop,
+            "tool": "read_file",
+            "args": {"path": "/data/a"},
+            "approvals": approvals,
+        });
+        s.request(
+            "POST",
+            "/v1/check",
+            &[("content-type", "application/json")],
+            &body.to_string(),
+        )
+    };
+    let allowed = check(vec![both.clone()]);
+    assert_eq!(allowed.status, 200, "{}", allowed.body);
+    let denied = check(vec![one]);
+    assert_eq!(
+        (denied.status, denied.json()["reason"].as_str()),
+        (403, Some("approval_required"))
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(s.metric("tenuo_authz_denied_total{reason=\"approval_required\"}") >= 2.0);
 }
 
 #[test]

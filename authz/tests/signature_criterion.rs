@@ -85,6 +85,7 @@ fn read_call(m: &Minted) -> Input {
         pop: Some(m.pop(m.leaf_holder(), "read", &a, now)),
         args: a,
         now,
+        approvals: Vec::new(),
     }
 }
 

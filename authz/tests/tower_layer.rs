@@ -342,3 +342,82 @@ async fn the_gateway_config_maps_routes_and_bodies_to_calls() {
     assert!(body.contains("tool_not_in_warrant"), "{body}");
     assert_eq!(f.calls.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn approvals_in_the_header_open_a_gated_tool_and_a_short_call_says_what_it_lacks() {
+    use tenuo_authz::approval::{encode_approvals, GateMap, ToolGate};
+    use tenuo_authz::mint::sign_approval;
+
+    let base = fixture();
+    let approvers = [
+        SigningKey::from_bytes(&[70; 32]),
+        SigningKey::from_bytes(&[71; 32]),
+    ];
+    let mut gates = GateMap::default();
+    gates.0.insert("read_file".into(), ToolGate { args: None });
+    let mut set = ConstraintSet::new();
+    set.insert("path", Constraint::pattern("/data/*").unwrap());
+    let cp = SigningKey::from_bytes(&[1; 32]);
+    let now = base.authorizer.now() as u64;
+    let warrant = Issue::execution(base.agent.public_key())
+        .tool("read_file", set)
+        .required_approvers(approvers.iter().map(SigningKey::public_key))
+        .min_approvals(2)
+        .approval_gates(gates)
+        .sign(&cp, now)
+        .unwrap();
+    let f = Fixture { warrant, ..base };
+    let token = f.warrant.to_base64url();
+    let pop = f.pop("read_file", "/data/a");
+    let mut args = Args::new();
+    args.insert("path".into(), ArgValue::String("/data/a".into()));
+    let signed: Vec<_> = approvers
+        .iter()
+        .map(|k| sign_approval(k, &f.warrant, "read_file", &args, now, 300).unwrap())
+        .collect();
+    let with_approvals = |approvals: Option<&str>| {
+        let mut request = get("/tools/read_file?path=/data/a", Some(&token), Some(&pop));
+        if let Some(text) = approvals {
+            request
+                .headers_mut()
+                .insert("x-tenuo-approvals", text.parse().unwrap());
+        }
+        request
+    };
+
+    let (status, _, body) = send(
+        f.service(false),
+        with_approvals(Some(&encode_approvals(&signed))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let (status, _, body) = send(
+        f.service(false),
+        with_approvals(Some(&encode_approvals(&signed[..1]))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["reason"], "approval_required");
+    assert_eq!(json["required_approvals"], 2);
+    assert_eq!(json["received_approvals"], 1);
+    let hash = tenuo_authz::approval::request_hash(
+        f.warrant.id(),
+        "read_file",
+        &args,
+        &f.agent.public_key(),
+    );
+    assert_eq!(json["request_hash"], hex::encode(hash));
+    assert_eq!(json["required_approvers"].as_array().unwrap().len(), 2);
+
+    let (status, _, body) = send(f.service(false), with_approvals(None)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("\"received_approvals\":0"), "{body}");
+
+    // Undecodable approvals: 400, as the reference answers them.
+    let (status, _, body) = send(f.service(false), with_approvals(Some("not*base64"))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("approval_required"), "{body}");
+    assert_eq!(f.calls.load(Ordering::SeqCst), 1);
+}

@@ -103,6 +103,7 @@ pub fn ours(case: &Case) -> Result<(), DenyReason> {
         tool: &case.tool,
         args: &case.args,
         pop: pop.as_ref(),
+        approvals: &[],
         now: case.now,
     };
     decide(&prepared, &trusted, &(), &Policy::default(), &call)

@@ -70,6 +70,15 @@ pub fn map_reference_error(name: &str) -> &str {
         "tool-not-authorized" => "tool_not_in_warrant",
         "constraint-violation" => "constraint_violation",
         "pop-signature-invalid" | "pop-expired" | "pop-challenge-invalid" => "invalid_pop",
+        "approval-required"
+        | "insufficient-approvals"
+        | "approval-invalid"
+        | "approver-not-authorized"
+        | "approval-expired"
+        | "unsupported-approval-version"
+        | "approval-payload-invalid"
+        | "approval-request-hash-mismatch"
+        | "invalid_approvals_header" => "approval_required",
         "unsupported-algorithm" | "unknown-constraint-type" | "signature-algorithm-mismatch" => {
             "unsupported"
         }

@@ -15,6 +15,7 @@ use axum::{Json, Router};
 use http_body_util::BodyExt;
 use serde::Deserialize;
 
+use crate::approval::{decode_approvals, ApprovalDenial, SignedApproval};
 use crate::constraint::ArgValue;
 use crate::deny::{Denial, ExtractError};
 use crate::pop::Args;
@@ -62,6 +63,20 @@ struct CheckRequest {
     tool: String,
     #[serde(default)]
     args: serde_json::Map<String, serde_json::Value>,
+    /// Signed approvals: an array of strings, each the base64 (either alphabet)
+    /// of the CBOR of one approval or of an array of them, as `X-Tenuo-Approvals`
+    /// carries them.
+    #[serde(default)]
+    approvals: Vec<String>,
+}
+
+/// Every approval of the request, or why one does not decode.
+fn decode_all(texts: &[String]) -> Result<Vec<SignedApproval>, Denial> {
+    let mut approvals = Vec::new();
+    for text in texts {
+        approvals.extend(decode_approvals(text.trim()).map_err(ApprovalDenial::Undecodable)?);
+    }
+    Ok(approvals)
 }
 
 async fn check(State(state): State<AppState>, request: Request) -> Response {
@@ -101,12 +116,21 @@ async fn check(State(state): State<AppState>, request: Request) -> Response {
         }
     }
     let authorizer = state.decider.authorizer();
-    let outcome = authorizer.authorize(
-        request.warrant.as_deref(),
-        &request.tool,
-        &args,
-        request.pop.as_deref(),
-    );
+    let has_warrant = request
+        .warrant
+        .as_deref()
+        .is_some_and(|t| !t.trim().is_empty());
+    let outcome = match decode_all(&request.approvals) {
+        // A missing warrant is the answer before anything the call carries.
+        Err(denial) if has_warrant => Err(denial),
+        decoded => authorizer.authorize_with_approvals(
+            request.warrant.as_deref(),
+            &request.tool,
+            &args,
+            request.pop.as_deref(),
+            &decoded.unwrap_or_default(),
+        ),
+    };
     let request_id = state.decider.request_id_of(&parts);
     let outcome = outcome.map(|allowed| AuthzContext::from_allowed(allowed, request_id.clone()));
     state

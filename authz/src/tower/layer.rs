@@ -17,6 +17,9 @@ pub struct AuthzConfig {
     pub warrant_header: http::HeaderName,
     /// Header carrying the PoP signature (default `x-tenuo-pop`).
     pub pop_header: http::HeaderName,
+    /// Header carrying signed approvals (default `x-tenuo-approvals`): base64 of
+    /// the CBOR of one approval or an array of them.
+    pub approval_header: http::HeaderName,
     /// Header whose value becomes the request id (default `x-request-id`); one is
     /// generated when absent.
     pub request_id_header: http::HeaderName,
@@ -31,6 +34,7 @@ impl Default for AuthzConfig {
         Self {
             warrant_header: http::HeaderName::from_static("x-tenuo-warrant"),
             pop_header: http::HeaderName::from_static("x-tenuo-pop"),
+            approval_header: http::HeaderName::from_static("x-tenuo-approvals"),
             request_id_header: http::HeaderName::from_static("x-request-id"),
             debug: false,
             max_body_bytes: 1024 * 1024,

@@ -41,7 +41,9 @@ mod service;
 
 pub use body::{AuthzRequestBody, AuthzResponseBody};
 pub use context::{AuthzContext, DecisionEvent, Observer};
-pub use deny_response::{deny_response, deny_status, log_denial, DENY_REASON_HEADER};
+pub use deny_response::{
+    denial_status, deny_response, deny_status, log_denial, DENY_REASON_HEADER,
+};
 pub use extract::{CallRequest, ExtractCall, ExtractError};
 pub use future::ResponseFuture;
 pub use layer::{AuthzConfig, AuthzLayer};

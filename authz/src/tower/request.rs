@@ -14,6 +14,7 @@ use super::context::{AuthzContext, DecisionEvent, Observer};
 use super::deny_response::{deny_response, log_denial};
 use super::extract::{CallRequest, ExtractCall};
 use super::layer::AuthzConfig;
+use crate::approval::{decode_approvals, ApprovalDecodeError, ApprovalDenial, SignedApproval};
 use crate::authorizer::parse_pop;
 use crate::batch::{verify_one_of, PopBatch, SignatureCriterion, VerifyItem};
 use crate::chain::PreparedChain;
@@ -266,12 +267,16 @@ impl RequestAuthorizer {
     ) -> Result<PendingPop, (Option<String>, Denial)> {
         let fail = |tool: &str, denial| (Some(tool.to_owned()), denial);
         let chain = chain.map_err(|d| fail(&tool, d))?;
+        // As the reference: approvals that cannot be read refuse the request
+        // before the chain is judged.
+        let approvals = self.approvals(parts).map_err(|d| fail(&tool, d))?;
         let pop = parse_pop(self.pop_text(parts)).map_err(|d| fail(&tool, d))?;
         let now = self.authorizer.now();
         let call = Call {
             tool: &tool,
             args: &args,
             pop: pop.as_ref(),
+            approvals: &approvals,
             now,
         };
         self.authorizer
@@ -282,6 +287,7 @@ impl RequestAuthorizer {
             tool,
             args,
             pop,
+            approvals,
             now,
             windows: self.authorizer.policy().pop_windows,
         })
@@ -300,6 +306,18 @@ impl RequestAuthorizer {
             Some(Ok(token)) if token.trim().is_empty() => Err(Denial::MissingWarrant),
             Some(Ok(token)) => Ok(token),
         }
+    }
+
+    /// The approvals header, decoded; none when it is absent or empty (no
+    /// allocation on the common path).
+    fn approvals(&self, parts: &http::request::Parts) -> Result<Vec<SignedApproval>, Denial> {
+        let Some(value) = parts.headers.get(&self.config.approval_header) else {
+            return Ok(Vec::new());
+        };
+        let text = value
+            .to_str()
+            .map_err(|_| ApprovalDenial::Undecodable(ApprovalDecodeError::Base64))?;
+        Ok(decode_approvals(text.trim()).map_err(ApprovalDenial::Undecodable)?)
     }
 
     /// A PoP header that is not text cannot be a signature: invalid, not missing.
@@ -394,6 +412,7 @@ struct PendingPop {
     tool: String,
     args: Args,
     pop: Option<Signature>,
+    approvals: Vec<SignedApproval>,
     now: i64,
     windows: PopWindows,
 }
@@ -420,6 +439,7 @@ impl PendingPop {
             tool: &self.tool,
             args: &self.args,
             pop: self.pop.as_ref(),
+            approvals: &self.approvals,
             now: self.now,
         };
         authorizer.after_pop_verified(&self.chain, &call)?;
@@ -430,7 +450,7 @@ impl PendingPop {
                 tool: self.tool.clone(),
                 id: self.chain.leaf().id,
             })?;
-        finish_after_pop(&self.chain, grant, &call)
+        finish_after_pop(&self.chain, grant, authorizer.policy(), &call)
     }
 }
 

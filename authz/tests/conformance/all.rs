@@ -21,5 +21,6 @@ pub(crate) fn cases() -> Vec<Case> {
     crate::chains::mixed_cases(&mut cases);
     crate::chains::tamper_cases(&mut cases);
     crate::chains::encoding_cases(&mut cases);
+    crate::approvals::approval_cases(&mut cases);
     cases
 }

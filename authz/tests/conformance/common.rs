@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use ciborium::Value;
+use tenuo_authz::approval::SignedApproval;
 use tenuo_authz::chain::PreparedChain;
 use tenuo_authz::constraint::{ArgValue, ConstraintSet};
 use tenuo_authz::crypto::{PublicKey, Signature, SigningKey};
@@ -409,11 +410,10 @@ pub(crate) fn ref_reason(e: &tenuo::Error) -> DenyReason {
         E::DeserializationError(_) | E::PayloadTooLarge { .. } | E::Validation(_) => {
             DenyReason::InvalidWarrant
         }
-        E::FeatureNotEnabled { .. }
-        | E::CelError(_)
-        | E::ApprovalRequired { .. }
-        | E::InsufficientApprovals { .. }
-        | E::InvalidApproval(_) => DenyReason::Unsupported,
+        E::FeatureNotEnabled { .. } | E::CelError(_) => DenyReason::Unsupported,
+        E::ApprovalRequired { .. } | E::InsufficientApprovals { .. } | E::InvalidApproval(_) => {
+            DenyReason::ApprovalRequired
+        }
         // Every link error: ChainVerificationFailed, MonotonicityViolation,
         // SelfIssuanceProhibited and the constraint attenuation errors.
         _ => DenyReason::ChainInvalid,
@@ -440,6 +440,8 @@ pub(crate) struct Input {
     pub(crate) pop: Option<[u8; 64]>,
     /// Decision time.
     pub(crate) now: i64,
+    /// Signed approvals presented, each the CBOR of one.
+    pub(crate) approvals: Vec<Vec<u8>>,
 }
 
 /// Decides inputs with both implementations, caching decoded chains by bytes.
@@ -526,10 +528,16 @@ fn with_call_of(
     let trusted = TrustedIssuers::new(input.trusted.iter().map(|&s| pk(s)));
     let revoked: HashSet<WarrantId> = input.revoked.iter().copied().collect();
     let pop = input.pop.map(|b| Signature::from_bytes(&b));
+    let approvals: Vec<SignedApproval> = input
+        .approvals
+        .iter()
+        .map(|bytes| SignedApproval::from_cbor(&value_of(bytes)).expect("our approval decodes"))
+        .collect();
     let call = Call {
         tool: &input.tool,
         args: &input.args,
         pop: pop.as_ref(),
+        approvals: &approvals,
         now: input.now,
     };
     decide(&trusted, &revoked, &call)
@@ -566,6 +574,13 @@ fn reference_check(
     let pop = input
         .pop
         .map(|b| tenuo::Signature::from_bytes(&b).expect("64 bytes"));
+    let approvals: Vec<tenuo::approval::SignedApproval> = input
+        .approvals
+        .iter()
+        .map(|bytes| {
+            ciborium::de::from_reader(bytes.as_slice()).expect("reference decodes approval")
+        })
+        .collect();
     authorizer
         .check_chain_with_pop_args_as_of(
             chain,
@@ -573,7 +588,7 @@ fn reference_check(
             &args,
             &args,
             pop.as_ref(),
-            &[],
+            &approvals,
             input.now,
         )
         .map(|_| ())

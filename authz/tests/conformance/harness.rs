@@ -62,6 +62,7 @@ impl Case {
                 args: a,
                 pop: Some(pop),
                 now,
+                approvals: Vec::new(),
             },
             expect: None,
             ref_reason: RefReason::Same,

@@ -255,8 +255,7 @@ pub(crate) fn http(
     request.push_str("\r\n");
     request.push_str(body);
     stream.write_all(request.as_bytes()).expect("write");
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
+    let raw = read_response(&mut stream);
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
@@ -273,6 +272,38 @@ pub(crate) fn http(
         status,
         headers,
         body: body.to_owned(),
+    }
+}
+
+/// Reads one response: the head, then `content-length` bytes of body, or to the
+/// end of the stream when there is no length. A server that keeps the
+/// connection open after answering (despite `connection: close`) is not waited on.
+fn read_response(stream: &mut impl Read) -> Vec<u8> {
+    let mut raw = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        if let Some(head_end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
+            let length = head.lines().find_map(|line| {
+                line.strip_prefix("content-length:")
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+            });
+            if let Some(length) = length {
+                while raw.len() < head_end + 4 + length {
+                    match stream.read(&mut chunk) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => raw.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                return raw;
+            }
+            let _ = stream.read_to_end(&mut raw);
+            return raw;
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return raw,
+            Ok(n) => raw.extend_from_slice(&chunk[..n]),
+        }
     }
 }
 
@@ -415,8 +446,7 @@ pub(crate) fn http_unix(
     request.push_str("\r\n");
     request.push_str(body);
     stream.write_all(request.as_bytes()).expect("write");
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
+    let raw = read_response(&mut stream);
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();

@@ -8,7 +8,8 @@
 //! `--pop`) is presented by the caller being decided, so, as in the server, an
 //! absent or malformed one is a deny with its CONTRACTS §2 reason: empty stdin
 //! `missing_warrant`, an undecodable token `invalid_warrant`, a PoP that is not
-//! a signature `invalid_pop`. Only a stdin that cannot be read is an input error.
+//! a signature `invalid_pop`, an `--approval` that does not decode
+//! `approval_required`. Only a stdin that cannot be read is an input error.
 
 use std::process::ExitCode;
 
@@ -17,6 +18,7 @@ use std::collections::HashSet;
 use anyhow::{Context, Result};
 use clap::Args;
 use serde_json::json;
+use tenuo_authz::approval::{decode_approvals, ApprovalDenial};
 use tenuo_authz::chain::PreparedChain;
 use tenuo_authz::decision::{check_chain_at, decide, Authorized, Call, Policy, TrustedIssuers};
 use tenuo_authz::pop::Args as CallArgs;
@@ -45,6 +47,10 @@ pub(crate) struct VerifyArgs {
     // One base64url signature in 64 starts with `-`: still a value, not a flag.
     #[arg(long, requires = "tool", allow_hyphen_values = true)]
     pop: Option<String>,
+    /// A signed approval (base64 of its CBOR, or of an array of them, either
+    /// alphabet), as `X-Tenuo-Approvals` carries it; repeatable.
+    #[arg(long = "approval", requires = "tool")]
+    approvals: Vec<String>,
     /// A revoked warrant id (`tnu_wrt_...` or hex); repeatable. A chain holding
     /// one is denied `warrant_revoked`.
     #[arg(long = "revoked")]
@@ -62,6 +68,7 @@ struct Question<'a> {
     tool: &'a str,
     args: &'a CallArgs,
     pop: Option<&'a str>,
+    approvals: &'a [String],
 }
 
 pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
@@ -83,6 +90,7 @@ pub(crate) fn run(args: VerifyArgs) -> Result<ExitCode> {
         tool,
         args: &call_arguments,
         pop: args.pop.as_deref(),
+        approvals: &args.approvals,
     });
     let outcome = judge(&token, &trusted, &revoked, question, now);
     report(&outcome, args.json);
@@ -113,12 +121,18 @@ fn judge(
     let Some(question) = question else {
         return check_chain_at(&prepared, trusted, revoked, &policy, now).map(|()| None);
     };
-    // The server's order: the token decodes, then the PoP must parse.
+    // The server's order: the token decodes, the approvals decode, then the PoP
+    // must parse.
+    let mut approvals = Vec::new();
+    for text in question.approvals {
+        approvals.extend(decode_approvals(text.trim()).map_err(ApprovalDenial::Undecodable)?);
+    }
     let pop = parse_pop(question.pop)?;
     let call = Call {
         tool: question.tool,
         args: question.args,
         pop: pop.as_ref(),
+        approvals: &approvals,
         now,
     };
     decide(&prepared, trusted, revoked, &policy, &call).map(Some)
