@@ -732,3 +732,49 @@ fn proxies_forward_the_original_request() {
     );
     assert_eq!(outside.status, 403);
 }
+
+/// The gateway YAML's `settings` name the warrant, PoP and approval headers and
+/// may turn debug mode on, as the reference reads them.
+#[test]
+fn the_gateway_settings_name_the_headers_and_debug_mode() {
+    let k = keys();
+    let yaml = GATEWAY.replace(
+        "settings: {}",
+        "settings: {warrant_header: X-Agent-Warrant, pop_header: X-Agent-PoP, debug_mode: true}",
+    );
+    let gateway = write_temp("gateway-settings.yaml", &yaml);
+    let s = ServerProcess::start(&[
+        ("TRUSTED_ISSUERS", k.cp.public_key().to_hex().as_str()),
+        ("TENUO_GATEWAY_CONFIG", gateway.to_str().unwrap()),
+    ]);
+    let w = data_warrant(&k, now(), 300);
+    let token = w.to_base64url();
+    let pop = pop_for(&k.agent, &w, "read_file", &path_args("/data/a"));
+    let custom = [
+        ("x-agent-warrant", token.as_str()),
+        ("x-agent-pop", pop.as_str()),
+    ];
+    let allowed = s.request("GET", "/files/read?path=/data/a", &custom, "");
+    assert_eq!(allowed.status, 200, "{}", allowed.body);
+    // The default names are not read when the settings name others.
+    let defaults = [
+        ("x-tenuo-warrant", token.as_str()),
+        ("x-tenuo-pop", pop.as_str()),
+    ];
+    let missing = s.request("GET", "/files/read?path=/data/a", &defaults, "");
+    assert_eq!(
+        (missing.status, missing.json()["reason"].as_str()),
+        (401, Some("missing_warrant"))
+    );
+    // debug_mode: the denial carries its reason in X-Tenuo-Deny-Reason.
+    let denied = s.request("GET", "/files/read?path=/etc/passwd", &custom, "");
+    assert_eq!(denied.status, 403);
+    assert!(
+        denied
+            .header("x-tenuo-deny-reason")
+            .is_some_and(|v| v.starts_with("invalid_pop")),
+        "{:?}",
+        denied.headers
+    );
+    assert!(!s.log_lines(|v| v["event"] == "debug_mode").is_empty());
+}

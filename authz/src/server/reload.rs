@@ -39,6 +39,11 @@ impl ReloadableGateway {
     pub fn is_loaded(&self) -> bool {
         self.current.load().is_some()
     }
+
+    /// The config in force, if one is loaded.
+    pub fn current(&self) -> Option<Arc<CompiledGateway>> {
+        self.current.load_full()
+    }
 }
 
 impl ExtractCall for ReloadableGateway {

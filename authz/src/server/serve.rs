@@ -175,10 +175,26 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
         return Err(ConfigError::NoTrustedIssuers.into());
     }
 
-    let authz_config = AuthzConfig {
-        debug: config.debug,
-        max_body_bytes: config.max_body_bytes,
-        ..AuthzConfig::default()
+    // The gateway YAML's `settings` name the headers and may turn debug mode on, as
+    // in the reference. They are read once, here: headers are how clients reach
+    // us, so a reload does not move them (a changed name takes a restart).
+    let settings = gateway.current().map(|g| g.settings().clone());
+    let debug_mode = config.debug || settings.as_ref().is_some_and(|s| s.debug_mode);
+    let defaults = AuthzConfig::default();
+    let authz_config = match settings {
+        Some(settings) => AuthzConfig {
+            warrant_header: settings.warrant_header,
+            pop_header: settings.pop_header,
+            approval_header: settings.approval_header,
+            debug: debug_mode,
+            max_body_bytes: config.max_body_bytes,
+            ..defaults
+        },
+        None => AuthzConfig {
+            debug: debug_mode,
+            max_body_bytes: config.max_body_bytes,
+            ..defaults
+        },
     };
     let mut decider = RequestAuthorizer::new(
         Arc::clone(&authorizer),
@@ -296,19 +312,19 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
     // path or a TCP address, and the metrics address when there is one).
     match (&socket, metrics_addr) {
         (Some(path), Some(metrics)) => {
-            tracing::info!(event = "started", socket = %path.display(), metrics = %metrics, trusted_issuers, gateway_routes, revocation_version, debug = config.debug)
+            tracing::info!(event = "started", socket = %path.display(), metrics = %metrics, trusted_issuers, gateway_routes, revocation_version, debug = debug_mode)
         }
         (Some(path), None) => {
-            tracing::info!(event = "started", socket = %path.display(), trusted_issuers, gateway_routes, revocation_version, debug = config.debug)
+            tracing::info!(event = "started", socket = %path.display(), trusted_issuers, gateway_routes, revocation_version, debug = debug_mode)
         }
         (None, Some(metrics)) => {
-            tracing::info!(event = "started", listen = %addr, metrics = %metrics, trusted_issuers, gateway_routes, revocation_version, debug = config.debug)
+            tracing::info!(event = "started", listen = %addr, metrics = %metrics, trusted_issuers, gateway_routes, revocation_version, debug = debug_mode)
         }
         (None, None) => {
-            tracing::info!(event = "started", listen = %addr, trusted_issuers, gateway_routes, revocation_version, debug = config.debug)
+            tracing::info!(event = "started", listen = %addr, trusted_issuers, gateway_routes, revocation_version, debug = debug_mode)
         }
     }
-    if config.debug {
+    if debug_mode {
         tracing::warn!(
             event = "debug_mode",
             message = "denials carry details and X-Tenuo-Deny-Reason; never use in production"
