@@ -897,44 +897,8 @@ fn verify_issuer_may_be_a_pem_file() {
 
 #[test]
 fn issue_mints_a_url_safe_constraint_with_an_optional_host_list() {
-    let token = ok(
-        &[
-            "issue",
-            "--key",
-            &key(CP),
-            "--holder",
-            &public(AGENT),
-            "--tool",
-            "read_file",
-            "--constraint",
-            "url=urlsafe:api.example.com",
-            "--ttl",
-            "10m",
-            "--at",
-            &at(0),
-        ],
-        "",
-    );
-    let cp = public(CP);
-    let decide = |url: &str| {
-        let arg = format!("url={url}");
-        let signature = pop(&token, AGENT, &[&arg], 5);
-        let when = at(5);
-        let args = [
-            "--issuer",
-            &cp,
-            "--tool",
-            "read_file",
-            "--arg",
-            &arg,
-            "--pop",
-            &signature,
-            "--at",
-            &when,
-        ];
-        let (_, reason, _) = verdict(&args, token.as_bytes());
-        reason
-    };
+    let token = root_with("url=urlsafe:api.example.com");
+    let decide = |url: &str| decide_arg(&token, &format!("url={url}"));
     assert_eq!(decide("https://api.example.com/v1"), None);
     for refused in [
         "https://other.example.com/",
@@ -1011,44 +975,8 @@ fn numbers_keep_the_kind_they_were_written_with() {
 
 #[test]
 fn issue_mints_a_shlex_constraint_that_verify_evaluates() {
-    let token = ok(
-        &[
-            "issue",
-            "--key",
-            &key(CP),
-            "--holder",
-            &public(AGENT),
-            "--tool",
-            "read_file",
-            "--constraint",
-            "cmd=shlex:ls, /usr/bin/git",
-            "--ttl",
-            "10m",
-            "--at",
-            &at(0),
-        ],
-        "",
-    );
-    let cp = public(CP);
-    let decide = |command: &str| {
-        let arg = format!("cmd={command}");
-        let signature = pop(&token, AGENT, &[&arg], 5);
-        let when = at(5);
-        let args = [
-            "--issuer",
-            &cp,
-            "--tool",
-            "read_file",
-            "--arg",
-            &arg,
-            "--pop",
-            &signature,
-            "--at",
-            &when,
-        ];
-        let (_, reason, _) = verdict(&args, token.as_bytes());
-        reason
-    };
+    let token = root_with("cmd=shlex:ls, /usr/bin/git");
+    let decide = |command: &str| decide_arg(&token, &format!("cmd={command}"));
     assert_eq!(decide("ls -la \"a; b\""), None);
     assert_eq!(decide("/usr/bin/git status"), None);
     for refused in ["ls; rm -rf /", "git status", "ls $HOME", "rm -rf /"] {
@@ -1115,4 +1043,45 @@ fn verify_takes_approvals_and_denies_a_gated_call_without_enough() {
     assert_eq!(run(&[&signed[0]]), Some(DenyReason::ApprovalRequired));
     assert_eq!(run(&[]), Some(DenyReason::ApprovalRequired));
     assert_eq!(run(&["%%%"]), Some(DenyReason::ApprovalRequired));
+}
+
+/// A root granting the agent `read_file` under one `--constraint SPEC`.
+fn root_with(spec: &str) -> String {
+    ok(
+        &[
+            "issue",
+            "--key",
+            &key(CP),
+            "--holder",
+            &public(AGENT),
+            "--tool",
+            "read_file",
+            "--constraint",
+            spec,
+            "--ttl",
+            "10m",
+            "--at",
+            &at(0),
+        ],
+        "",
+    )
+}
+
+/// `verify` of the agent's `read_file` call with one `--arg ARG` on `token`.
+fn decide_arg(token: &str, arg: &str) -> Option<DenyReason> {
+    let signature = pop(token, AGENT, &[arg], 5);
+    let (cp, when) = (public(CP), at(5));
+    let args = [
+        "--issuer",
+        &cp,
+        "--tool",
+        "read_file",
+        "--arg",
+        arg,
+        "--pop",
+        &signature,
+        "--at",
+        &when,
+    ];
+    verdict(&args, token.as_bytes()).1
 }

@@ -603,41 +603,31 @@ fn a_floor_written_by_the_reference_is_honoured() {
     let older = SignedRevocationList::sign(&issuer(), 4, [], now());
     let list = write(&dir, "srl.b64", &older.to_base64());
     let floor_text = floor.to_str().unwrap().to_owned();
-    let (status, _, stderr) = run_exact(
-        &[
-            "--revocation-list",
-            &list,
-            "--revocation-floor",
-            &floor_text,
-            "serve",
-            "--port",
-            "0",
-            "--health-port",
-            "0",
-        ],
-        &[("TENUO_TRUSTED_KEYS", keys.as_str())],
-        "",
-    );
+    // Starts the server with the list and the floor; only a refusal returns.
+    let start = || {
+        run_exact(
+            &[
+                "--revocation-list",
+                &list,
+                "--revocation-floor",
+                &floor_text,
+                "serve",
+                "--port",
+                "0",
+                "--health-port",
+                "0",
+            ],
+            &[("TENUO_TRUSTED_KEYS", keys.as_str())],
+            "",
+        )
+    };
+    let (status, _, stderr) = start();
     assert_eq!(status.code(), Some(64), "{stderr}");
     assert!(stderr.contains("older than version 5"), "{stderr}");
     // The same version with other contents (its digest differs): refused too.
     let equivocating = SignedRevocationList::sign(&issuer(), 5, [], now());
     std::fs::write(&list, equivocating.to_base64()).unwrap();
-    let (status, _, stderr) = run_exact(
-        &[
-            "--revocation-list",
-            &list,
-            "--revocation-floor",
-            &floor_text,
-            "serve",
-            "--port",
-            "0",
-            "--health-port",
-            "0",
-        ],
-        &[("TENUO_TRUSTED_KEYS", keys.as_str())],
-        "",
-    );
+    let (status, _, stderr) = start();
     assert_eq!(status.code(), Some(64), "{stderr}");
     assert!(stderr.contains("different ids"), "{stderr}");
 }
