@@ -1,8 +1,9 @@
 //! The reference `tenuo-authorizer` 0.3.5, built from crates.io with its `server`
 //! feature into the target directory on first use, and run on loopback beside ours.
 //!
-//! The build is `cargo install tenuo --version =0.3.5 --features server --locked`
-//! (its own lock file, so the binary is the one its authors tested), into
+//! The build is `cargo install tenuo --version =0.3.5 --features server --locked
+//! --debug` (its own lock file, so the dependencies are the ones its authors
+//! tested; a debug build, since the suites compare answers, not speed), into
 //! `<target>/reference-authorizer-0.3.5`; later runs reuse it. `TENUO_REFERENCE_AUTHORIZER`
 //! names a binary to use instead. When it cannot be built, the test fails and says
 //! why: it never skips.
@@ -41,7 +42,7 @@ pub(crate) fn binary() -> &'static Path {
         let status = Command::new(&cargo)
             .args(["install", "tenuo", "--version"])
             .arg(format!("={VERSION}"))
-            .args(["--features", "server", "--locked", "--root"])
+            .args(["--features", "server", "--locked", "--debug", "--root"])
             .arg(&root)
             .stdin(Stdio::null())
             .status()
