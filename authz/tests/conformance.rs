@@ -29,6 +29,8 @@ mod common;
 mod coverage;
 #[path = "conformance/harness.rs"]
 mod harness;
+#[path = "conformance/numbers.rs"]
+mod numbers;
 #[path = "conformance/shlex.rs"]
 mod shlex;
 

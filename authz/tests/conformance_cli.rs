@@ -5,6 +5,9 @@
 //! expected outcome and reason. What the library decides, the CLI decides; only
 //! CEL is refused by both (`unsupported`), as everywhere.
 //!
+//! Every other case sends its token as padded standard base64 instead of
+//! unpadded base64url, so the whole suite runs in both alphabets.
+//!
 //! The suite's inputs are bytes; the CLI reads text. Two byte inputs are other
 //! inputs as text ([`AS_TEXT`]), and a non-finite float argument has no JSON
 //! spelling at all ([`no_json_spelling`]): those cases are decided for what they
@@ -25,10 +28,14 @@ mod coverage;
 #[allow(dead_code)] // the runner here is the binary, not `harness::run`
 #[path = "conformance/harness.rs"]
 mod harness;
+#[path = "conformance/numbers.rs"]
+mod numbers;
 #[path = "conformance/shlex.rs"]
 mod shlex;
 
 use std::io::Write;
+
+use base64::Engine;
 use std::process::{Command, Stdio};
 
 use tenuo_authz::DenyReason;
@@ -71,8 +78,10 @@ fn expected(case: &Case) -> Option<DenyReason> {
         .map_or(case.expect, |(_, as_text)| *as_text)
 }
 
-/// The CLI's verdict on one case: `None` allows, `Some(reason)` denies.
-fn decide_with_cli(case: &Case) -> Result<Option<DenyReason>, String> {
+/// The CLI's verdict on one case: `None` allows, `Some(reason)` denies. The
+/// token goes in as unpadded base64url, or as padded standard base64 (what the
+/// Python SDK sends for stacks) when `standard`.
+fn decide_with_cli(case: &Case, standard: bool) -> Result<Option<DenyReason>, String> {
     let input = &case.input;
     let args_json = serde_json::Value::Object(
         input
@@ -106,6 +115,8 @@ fn decide_with_cli(case: &Case) -> Result<Option<DenyReason>, String> {
     }
     let stdin = if case.withheld {
         String::new()
+    } else if standard {
+        base64::engine::general_purpose::STANDARD.encode(&input.stack)
     } else {
         tenuo_authz::wire::encode_base64url(&input.stack)
     };
@@ -150,7 +161,8 @@ fn tenuo_verify_decides_every_conformance_case() {
             .map(|lane| {
                 scope.spawn(move || {
                     lane.iter()
-                        .filter_map(|case| match decide_with_cli(case) {
+                        .enumerate()
+                        .filter_map(|(i, case)| match decide_with_cli(case, i % 2 == 1) {
                             Ok(got) if got == expected(case) => None,
                             Ok(got) => Some(format!(
                                 "{} / {}: CLI {:?}, expected {:?}",

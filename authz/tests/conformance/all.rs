@@ -15,6 +15,7 @@ pub(crate) fn cases() -> Vec<Case> {
     crate::calls::trust_cases(&mut cases);
     crate::calls::unsupported_cases(&mut cases);
     crate::shlex::cases(&mut cases);
+    crate::numbers::cases(&mut cases);
     crate::calls::absent_warrant_cases(&mut cases);
     crate::chains::depth_cases(&mut cases);
     crate::chains::forged_link_cases(&mut cases);
