@@ -14,7 +14,9 @@
 //! | `extract` | whole HTTP requests through the tower front end and the gateway fixtures |
 //! | `differential` | decode and decide with ours and the reference, compare (and each grant's Shlex verdicts) |
 //! | `cbor_value` | the fast CBOR decoder against ciborium, value for value |
+//! | `approvals_header` | the `X-Tenuo-Approvals` decoder and approval verification |
 
+pub mod approvals_header;
 pub mod cbor_value;
 pub mod constraints;
 pub mod decode;
@@ -28,7 +30,7 @@ pub mod shlex;
 pub type Target = (&'static str, fn(&[u8]));
 
 /// Every target, by name.
-pub const TARGETS: [Target; 7] = [
+pub const TARGETS: [Target; 8] = [
     ("decode", decode::run),
     ("pop_header", pop_header::run),
     ("constraints", constraints::run),
@@ -36,6 +38,7 @@ pub const TARGETS: [Target; 7] = [
     ("extract", gateway::run_extract),
     ("differential", differential::run),
     ("cbor_value", cbor_value::run),
+    ("approvals_header", approvals_header::run),
 ];
 
 /// The body of the target called `name`.

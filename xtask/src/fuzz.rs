@@ -15,7 +15,7 @@ use xshell::{cmd, Shell};
 use crate::project_root;
 
 /// The targets, as `fuzz/Cargo.toml` declares them.
-const TARGETS: [&str; 7] = [
+const TARGETS: [&str; 8] = [
     "decode",
     "pop_header",
     "constraints",
@@ -23,6 +23,7 @@ const TARGETS: [&str; 7] = [
     "extract",
     "differential",
     "cbor_value",
+    "approvals_header",
 ];
 
 struct Options {
