@@ -1,0 +1,222 @@
+//! The conformance suite through the HTTP decision engine the server runs: every
+//! case of `conformance.rs` (whose decisions agree with the reference's) becomes an
+//! HTTP request (token text in `X-Tenuo-Warrant`, `X-Tenuo-PoP`,
+//! `X-Tenuo-Approvals`, the arguments as a JSON body) answered by `AuthzLayer` over
+//! an `Authorizer` at the case's instant, with the case's trusted roots and a
+//! signed revocation list of its revoked ids; the answer must be the case's
+//! expected outcome and reason. The server binary wraps this same engine
+//! (`RequestAuthorizer`) but reads the wall clock, so the suite's fixed instants
+//! are decided here, in process.
+//!
+//! As in `conformance_cli.rs`: every other token is sent in padded standard
+//! base64; two byte-level inputs are decided as what they mean as text; the NaN
+//! arguments, which JSON cannot spell, are named and left out.
+
+#[path = "conformance/all.rs"]
+mod all;
+#[path = "conformance/approvals.rs"]
+mod approvals;
+#[path = "conformance/calls.rs"]
+mod calls;
+#[path = "conformance/chains.rs"]
+mod chains;
+#[path = "conformance/common.rs"]
+mod common;
+#[path = "conformance/coverage.rs"]
+mod coverage;
+#[allow(dead_code)] // the runner here is the tower stack, not `harness::run`
+#[path = "conformance/harness.rs"]
+mod harness;
+#[path = "conformance/numbers.rs"]
+mod numbers;
+#[path = "conformance/shlex.rs"]
+mod shlex;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use base64::Engine;
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Full};
+use tenuo_authz::constraint::ArgValue;
+use tenuo_authz::pop::Args;
+use tenuo_authz::revocation::SignedRevocationList;
+use tenuo_authz::tower::{AuthzLayer, CallRequest, ExtractCall, ExtractError};
+use tenuo_authz::{Authorizer, DenyReason};
+use tower::{ServiceBuilder, ServiceExt};
+
+use common::{ok, pk};
+use harness::Case;
+
+/// Tool in `X-Tool`, arguments as the JSON object body.
+struct JsonCall;
+
+impl ExtractCall for JsonCall {
+    fn needs_body(&self, _: &http::request::Parts) -> bool {
+        true
+    }
+
+    fn extract(&self, request: &CallRequest<'_>) -> Result<(String, Args), ExtractError> {
+        let tool = request
+            .parts
+            .headers
+            .get("x-tool")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let json: serde_json::Value = serde_json::from_slice(request.body).unwrap_or_default();
+        let args = json
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), ArgValue::from_json(v).unwrap_or(ArgValue::Null)))
+            .collect();
+        Ok((tool, args))
+    }
+}
+
+/// Byte-level inputs that are other inputs as text (see `conformance_cli.rs`).
+const AS_TEXT: &[(&str, Option<DenyReason>)] = &[
+    ("empty input", Some(DenyReason::MissingWarrant)),
+    (
+        "bare envelope instead of a stack",
+        Some(DenyReason::UntrustedIssuer),
+    ),
+];
+
+fn expected(case: &Case) -> Option<DenyReason> {
+    AS_TEXT
+        .iter()
+        .find(|(what, _)| case.what.ends_with(what))
+        .map_or(case.expect, |(_, as_text)| *as_text)
+}
+
+fn non_finite(v: &ArgValue) -> bool {
+    match v {
+        ArgValue::Float(f) => !f.is_finite(),
+        ArgValue::List(items) => items.iter().any(non_finite),
+        ArgValue::Object(map) => map.values().any(non_finite),
+        _ => false,
+    }
+}
+
+/// The engine's verdict on one case.
+async fn decide(case: &Case, standard: bool) -> Result<Option<DenyReason>, String> {
+    let input = &case.input;
+    let now = input.now;
+    let authorizer = Authorizer::builder()
+        .trusted_issuers(input.trusted.iter().map(|seed| pk(*seed)))
+        .clock(move || now)
+        .build_unchecked();
+    if !input.revoked.is_empty() {
+        // Signed by a trusted key, as the server requires of a list it installs.
+        let signer = input
+            .trusted
+            .first()
+            .ok_or("revocations without a trusted key")?;
+        let list = SignedRevocationList::sign(
+            &ok(*signer),
+            1,
+            input.revoked.iter().copied(),
+            now.max(0) as u64,
+        );
+        authorizer
+            .install_revocation_list(&list)
+            .map_err(|e| e.to_string())?;
+    }
+    let body = serde_json::Value::Object(
+        input
+            .args
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_json()))
+            .collect(),
+    )
+    .to_string();
+    let mut request = Request::post("/call").header("x-tool", &input.tool);
+    if !case.withheld {
+        let token = if standard {
+            base64::engine::general_purpose::STANDARD.encode(&input.stack)
+        } else {
+            tenuo_authz::wire::encode_base64url(&input.stack)
+        };
+        request = request.header("x-tenuo-warrant", token);
+    }
+    if let Some(pop) = input.pop {
+        request = request.header("x-tenuo-pop", hex::encode(pop));
+    }
+    if !input.approvals.is_empty() {
+        // The header's array form: a CBOR array head, then each approval's CBOR.
+        let mut array = vec![0x80 | input.approvals.len() as u8];
+        array.extend(input.approvals.iter().flatten());
+        let text = base64::engine::general_purpose::STANDARD.encode(array);
+        request = request.header("x-tenuo-approvals", text);
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let service = ServiceBuilder::new()
+        .layer(AuthzLayer::new(Arc::new(authorizer), JsonCall))
+        .service_fn(|_| async { Ok::<_, Infallible>(Response::new(Full::new(Bytes::new()))) });
+    let response = service
+        .oneshot(request)
+        .await
+        .map_err(|e| -> String { match e {} })?;
+    if response.status().is_success() {
+        return Ok(None);
+    }
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    let json: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+    json["reason"]
+        .as_str()
+        .and_then(DenyReason::parse)
+        .map(Some)
+        .ok_or_else(|| format!("no reason in {json}"))
+}
+
+#[test]
+fn the_http_engine_decides_every_conformance_case() {
+    let (unspellable, cases): (Vec<Case>, Vec<Case>) = all::cases()
+        .into_iter()
+        .partition(|c| c.input.args.values().any(non_finite));
+    assert!(
+        unspellable.len() <= 4,
+        "only NaN and infinity arguments may be left out"
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let failures: Vec<String> = runtime.block_on(async {
+        let mut failures = Vec::new();
+        for (i, case) in cases.iter().enumerate() {
+            match decide(case, i % 2 == 1).await {
+                Ok(got) if got == expected(case) => {}
+                Ok(got) => failures.push(format!(
+                    "{} / {}: engine {got:?}, expected {:?}",
+                    case.category,
+                    case.what,
+                    expected(case)
+                )),
+                Err(why) => failures.push(format!("{} / {}: {why}", case.category, case.what)),
+            }
+        }
+        failures
+    });
+    eprintln!(
+        "the HTTP engine decided {} conformance cases; left out, no JSON spelling: {:?}",
+        cases.len(),
+        unspellable.iter().map(|c| &c.what).collect::<Vec<_>>()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
