@@ -1,5 +1,5 @@
 //! The deny vocabulary: one reason per failure family, shared by HTTP bodies,
-//! headers, logs, metrics and the CLI (CONTRACTS §2).
+//! headers, logs, metrics and the CLI (`docs/reference.md` §2).
 
 use std::fmt;
 
@@ -44,7 +44,7 @@ pub enum DenyReason {
 }
 
 impl DenyReason {
-    /// Every reason, in the order of CONTRACTS §2.
+    /// Every reason, in the order of `docs/reference.md` §2.
     pub const ALL: [DenyReason; 13] = [
         Self::MissingWarrant,
         Self::InvalidWarrant,

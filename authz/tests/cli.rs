@@ -1,4 +1,4 @@
-//! The `tenuo` binary, driven as a user would (CONTRACTS §6): every subcommand
+//! The `tenuo` binary, driven as a user would (`docs/reference.md` §6): every subcommand
 //! and flag, the exact `--json` verdict keys, and the exit codes: 0 allow, 1
 //! deny, 2 usage or input error. For `verify`, an absent or undecodable token
 //! (and a PoP that is not a signature) is judged, so it is a deny with its §2
@@ -177,7 +177,7 @@ fn pop(token: &str, signer: u8, call: &[&str], offset: i64) -> String {
 }
 
 /// `verify --json ...`: the exit code and the verdict object, whose keys must be
-/// exactly those of CONTRACTS §6, with `reason` null exactly when allowed.
+/// exactly those of `docs/reference.md` §6, with `reason` null exactly when allowed.
 fn verdict(args: &[&str], stdin: &[u8]) -> (i32, Option<DenyReason>, String) {
     let mut all = vec!["verify", "--json"];
     all.extend_from_slice(args);
@@ -740,7 +740,7 @@ fn verify_decides_with_every_flag() {
 
 #[test]
 fn verify_judges_an_absent_or_undecodable_token_as_a_deny() {
-    // CONTRACTS §6 keeps exit 2 for the operator's input; the token is what is
+    // `docs/reference.md` §6 keeps exit 2 for the operator's input; the token is what is
     // judged, so its absence or corruption is a §2 deny, exit 1, as in the server.
     let cp = public(CP);
     let token = chain();

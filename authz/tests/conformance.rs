@@ -142,7 +142,7 @@ fn divergence_duplicate_extension_keys_are_invalid() {
 
 #[test]
 fn divergence_oversized_warrant_inside_a_stack() {
-    // CONTRACTS §1: 64 KiB per warrant. The reference applies that limit to a lone
+    // `docs/reference.md` §1: 64 KiB per warrant. The reference applies that limit to a lone
     // warrant (`wire::decode`) but, inside a stack, only the 256 KiB stack limit.
     let base = Minted::mint(
         Minter::Ours,
@@ -166,7 +166,7 @@ fn divergence_oversized_warrant_inside_a_stack() {
 
 #[test]
 fn divergence_deeply_nested_values_are_invalid() {
-    // CONTRACTS §1 bounds nesting before decoding; the reference only hits
+    // `docs/reference.md` §1 bounds nesting before decoding; the reference only hits
     // ciborium's 256-level recursion limit, so it accepts a 150-deep list value.
     let mut value = tenuo_authz::constraint::ArgValue::Null;
     for _ in 0..150 {

@@ -353,7 +353,7 @@ fn deep_nesting_is_refused() {
     assert!(decode_stack(&raw).is_err());
     assert!(decode_bytes(&raw).is_err());
     // Deep nesting inside an argument value of a constraint, in a signed warrant:
-    // refused here by the raw nesting limit checked before decoding (CONTRACTS
+    // refused here by the raw nesting limit checked before decoding (`docs/reference.md`
     // §1). The reference (ciborium's 256-level recursion limit) accepts it.
     let mut value = tenuo_authz::constraint::ArgValue::Null;
     for _ in 0..150 {
@@ -386,7 +386,7 @@ fn raw_depth(v: &Value) -> usize {
 
 #[test]
 fn raw_nesting_over_128_is_refused_before_decoding() {
-    // The raw limit is 128 containers, not CONTRACTS §1's 32: a warrant whose
+    // The raw limit is 128 containers, not the constraint limit of 32 (`docs/reference.md` §1): a warrant whose
     // constraints nest 32 deep already takes about 100 raw levels, and values
     // inside constraints nest further in warrants the reference accepts.
     assert_eq!(MAX_CBOR_NESTING, 128);

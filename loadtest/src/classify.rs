@@ -1,4 +1,4 @@
-//! From an HTTP response to a decision: allow, deny with a CONTRACTS §2 reason,
+//! From an HTTP response to a decision: allow, deny with a `docs/reference.md` §2 reason,
 //! or an error. Our authorizer names the reason in `reason`; the reference
 //! (`tenuo` 0.3.5) names its error code in `error`, which is mapped here onto
 //! the same vocabulary so both sides of a comparison count alike.
@@ -8,7 +8,7 @@
 pub enum Outcome {
     /// 2xx.
     Allow,
-    /// 400/401/403 with a deny body; the reason in CONTRACTS §2 vocabulary when known.
+    /// 400/401/403 with a deny body; the reason in `docs/reference.md` §2 vocabulary when known.
     Deny(String),
     /// Anything else: transport failure, timeout, 404 (no route), 5xx.
     Error(String),
@@ -36,7 +36,7 @@ fn deny_reason(body: &[u8]) -> Option<String> {
     Some(map_reference_error(error).to_owned())
 }
 
-/// Maps an error name of the reference authorizer onto CONTRACTS §2; names
+/// Maps an error name of the reference authorizer onto `docs/reference.md` §2; names
 /// without a counterpart are kept as they are.
 pub fn map_reference_error(name: &str) -> &str {
     match name {

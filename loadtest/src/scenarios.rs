@@ -4,7 +4,7 @@
 //! |---|---|
 //! | `cached` | allowed calls cycling over `--distinct` chains of `--depth` (cache hits) |
 //! | `cold` | allowed calls, each with a chain minted for it (cache misses) |
-//! | `deny` | one call per deny reason in turn (CONTRACTS §2, all but `warrant_revoked` and `unsupported`, which need target-side state) |
+//! | `deny` | one call per deny reason in turn (`docs/reference.md` §2, all but `warrant_revoked` and `unsupported`, which need target-side state) |
 //! | `depth` | `cold` at each of `--depths`, one phase per depth |
 //! | `mixed` | a realistic profile: 85 % cached, 5 % cold, 10 % deny |
 //!

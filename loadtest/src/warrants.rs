@@ -20,7 +20,7 @@ pub(crate) const TOOL: &str = "read_file";
 const TTL_SECS: u64 = 3 * 3600;
 /// Deepest chain the harness mints.
 pub(crate) const MAX_DEPTH: usize = 16;
-/// PoP window (CONTRACTS §1).
+/// PoP window (`docs/reference.md` §1).
 const POP_WINDOW_SECS: i64 = 30;
 
 /// A chain ready to send: its token and the key that signs its PoPs.

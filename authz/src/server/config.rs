@@ -1,4 +1,4 @@
-//! Server settings: CONTRACTS §5, read from flags and the environment (flags win),
+//! Server settings: `docs/reference.md` §5, read from flags and the environment (flags win),
 //! through an injectable [`Env`] so tests supply their own.
 //!
 //! The reference authorizer's flags and variables are accepted too, with its

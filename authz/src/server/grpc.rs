@@ -10,7 +10,7 @@
 //!   client sent);
 //! - denied: status `UNAUTHENTICATED` (missing or undecodable warrant) or
 //!   `PERMISSION_DENIED`, and a `DeniedHttpResponse` with the HTTP gateway's
-//!   status (401, 400 or 403), headers and JSON body (CONTRACTS §2).
+//!   status (401, 400 or 403), headers and JSON body (`docs/reference.md` §2).
 //!
 //! A denial is always a `CheckResponse`, never a gRPC error: Envoy applies
 //! `failure_mode_allow` to errors, and a denial must not fail open. A malformed

@@ -1,5 +1,5 @@
 //! JSON log lines on stdout, one object per line, fields at the top level
-//! (CONTRACTS §3): `{"level":"warn","event":"authorization_denied",...}`, so
+//! (`docs/reference.md` §3): `{"level":"warn","event":"authorization_denied",...}`, so
 //! `jq 'select(.event == "authorization_denied")'` works on the raw log.
 
 use std::fmt;

@@ -1,4 +1,4 @@
-//! Prometheus metrics (CONTRACTS §4), fed by the middleware's observer and read
+//! Prometheus metrics (`docs/reference.md` §4), fed by the middleware's observer and read
 //! from the authorizer's cache at scrape time.
 //!
 //! Tool labels are bounded: the first [`MAX_TOOL_LABELS`] tool names seen are

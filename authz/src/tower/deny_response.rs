@@ -1,4 +1,4 @@
-//! The denial as HTTP (CONTRACTS §2) and as a log line (§3).
+//! The denial as HTTP (`docs/reference.md` §2) and as a log line (§3).
 
 use bytes::Bytes;
 use http::{header, HeaderValue, Response, StatusCode};

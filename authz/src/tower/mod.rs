@@ -5,7 +5,7 @@
 //! request is (from the route, query, headers or JSON body), and decides the call
 //! with an [`Authorizer`](crate::Authorizer). A denial is answered here, as a 403
 //! (401 for a missing warrant, 400 for an undecodable one) with the JSON body of
-//! CONTRACTS §2 — it is a response, not a service error. An allowed request
+//! `docs/reference.md` §2 — it is a response, not a service error. An allowed request
 //! reaches the inner service with an [`AuthzContext`] in its extensions.
 //!
 //! ```

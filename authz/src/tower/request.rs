@@ -241,7 +241,7 @@ impl RequestAuthorizer {
         self.pending_pop(parts, chain, tool, args)
     }
 
-    /// The first checks, in CONTRACTS order: the warrant header, then the route
+    /// The first checks, in the reference doc's order (`docs/reference.md` §2): the warrant header, then the route
     /// and the extraction of the call's tool and arguments.
     fn call_of<'p>(
         &self,
@@ -365,7 +365,7 @@ impl RequestAuthorizer {
         });
     }
 
-    /// The decision, in CONTRACTS order: a missing warrant first, then the
+    /// The decision, in the reference doc's order (`docs/reference.md` §2): a missing warrant first, then the
     /// route, then the chain, the tool, the PoP and the arguments.
     fn decide_quietly(
         &self,

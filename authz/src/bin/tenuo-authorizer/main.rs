@@ -1,6 +1,6 @@
 //! `tenuo-authorizer`: the sidecar and gateway server (see `tenuo_authz::server`).
 //!
-//! `tenuo-authorizer serve` reads CONTRACTS §5 settings from flags and the
+//! `tenuo-authorizer serve` reads `docs/reference.md` §5 settings from flags and the
 //! environment, and the reference authorizer's (its global `--trusted-keys`,
 //! `--revocation-list`, `--revocation-floor`, and `serve --port --bind --socket
 //! --health-port ...`). Bad configuration exits with a message naming what to

@@ -264,7 +264,7 @@ pub(crate) fn sign_pop(args: SignPopArgs) -> Result<ExitCode> {
 }
 
 /// Prints a lone warrant as an envelope and a longer chain as a stack, in
-/// base64url or in the PEM armor of each (CONTRACTS §1).
+/// base64url or in the PEM armor of each (`docs/reference.md` §1).
 fn print_chain(chain: &[tenuo_authz::Warrant], pem: bool) {
     match (chain, pem) {
         ([single], true) => print!("{}", encode_pem_warrant(single)),

@@ -3,7 +3,7 @@
 //! Tokens (a warrant or a stack, base64url or PEM) are read on stdin. Exit status:
 //! 0 allowed (or done), 1 denied, 2 usage or input error. For `verify` the token
 //! and the PoP are what is judged, so an absent or undecodable one is a deny
-//! (exit 1) with its CONTRACTS §2 reason; for the other commands it is an input
+//! (exit 1) with its `docs/reference.md` §2 reason; for the other commands it is an input
 //! error (see `verify.rs`).
 
 mod input;

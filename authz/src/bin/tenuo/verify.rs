@@ -6,7 +6,7 @@
 //! `--args-json`, `--at`, the flags themselves) is the operator's input, and a value that does
 //! not parse is an input error. What is judged (the token on stdin and the
 //! `--pop`) is presented by the caller being decided, so, as in the server, an
-//! absent or malformed one is a deny with its CONTRACTS §2 reason: empty stdin
+//! absent or malformed one is a deny with its `docs/reference.md` §2 reason: empty stdin
 //! `missing_warrant`, an undecodable token `invalid_warrant`, a PoP that is not
 //! a signature `invalid_pop`, an `--approval` that does not decode
 //! `approval_required`. Only a stdin that cannot be read is an input error.
@@ -138,7 +138,7 @@ fn judge(
     decide(&prepared, trusted, revoked, &policy, &call).map(Some)
 }
 
-/// Prints the outcome: one line of text, or the JSON object of CONTRACTS §6.
+/// Prints the outcome: one line of text, or the JSON object of `docs/reference.md` §6.
 fn report(outcome: &Result<Option<Authorized>, Denial>, as_json: bool) {
     let detail = match outcome {
         Ok(Some(ok)) => format!(

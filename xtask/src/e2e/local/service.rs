@@ -2,7 +2,7 @@
 //! selector must match the Deployment's pod template labels (else it routes
 //! to no pod), and each port's `targetPort` is resolved through the
 //! container's named ports to the address the process binds (`LISTEN_ADDR`
-//! or `METRICS_ADDR`, CONTRACTS §5). The readiness probe's port is resolved
+//! or `METRICS_ADDR`, `docs/reference.md` §5). The readiness probe's port is resolved
 //! the same way.
 
 use std::collections::BTreeMap;
