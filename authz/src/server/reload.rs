@@ -6,7 +6,7 @@
 //! Secrets and ConfigMaps by swapping a symlink, which polling sees reliably.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
@@ -128,10 +128,18 @@ pub(crate) async fn watch_loop(watches: Vec<(Watch, [u8; 32])>, interval: Durati
 /// its own part; the authorizer gets the union.
 pub(crate) struct TrustSources {
     fixed: Vec<PublicKey>,
-    file: Mutex<Vec<PublicKey>>,
-    gateway: Mutex<Vec<PublicKey>>,
+    /// The two reloadable parts, under one lock so a replacement of one always
+    /// sees the other as it is.
+    parts: Mutex<TrustParts>,
     authorizer: Arc<Authorizer>,
     metrics: Arc<Metrics>,
+}
+
+/// The keys each reloadable file provides.
+#[derive(Debug, Clone, Default)]
+struct TrustParts {
+    file: Vec<PublicKey>,
+    gateway: Vec<PublicKey>,
 }
 
 /// Which part of the trusted set a file provides.
@@ -149,8 +157,7 @@ impl TrustSources {
     ) -> Self {
         Self {
             fixed,
-            file: Mutex::new(Vec::new()),
-            gateway: Mutex::new(Vec::new()),
+            parts: Mutex::new(TrustParts::default()),
             authorizer,
             metrics,
         }
@@ -164,18 +171,15 @@ impl TrustSources {
         keys: Vec<PublicKey>,
         name: &str,
     ) -> Result<(), ConfigError> {
-        let lock = |m: &'_ Mutex<Vec<PublicKey>>| match m.lock() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
-        let (mut file, mut gateway) = (lock(&self.file), lock(&self.gateway));
+        let mut parts = self.parts.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut next = parts.clone();
         match part {
-            TrustPart::File => file = keys.clone(),
-            TrustPart::Gateway => gateway = keys.clone(),
+            TrustPart::File => next.file = keys,
+            TrustPart::Gateway => next.gateway = keys,
         }
         let mut all = self.fixed.clone();
-        all.extend(file);
-        all.extend(gateway);
+        all.extend(next.file.iter().copied());
+        all.extend(next.gateway.iter().copied());
         if all.is_empty() {
             if self.authorizer.trusted_issuers().is_empty() {
                 // Nothing was trusted and nothing is: at start, the server's
@@ -187,14 +191,7 @@ impl TrustSources {
                 reason: "would leave no trusted issuer".into(),
             });
         }
-        let slot = match part {
-            TrustPart::File => &self.file,
-            TrustPart::Gateway => &self.gateway,
-        };
-        match slot.lock() {
-            Ok(mut guard) => *guard = keys,
-            Err(poisoned) => *poisoned.into_inner() = keys,
-        }
+        *parts = next;
         let trusted = TrustedIssuers::new(all);
         self.metrics.set_trusted_issuers(trusted.len());
         self.authorizer.set_trusted_issuers(trusted);

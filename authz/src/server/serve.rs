@@ -180,22 +180,16 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
     // us, so a reload does not move them (a changed name takes a restart).
     let settings = gateway.current().map(|g| g.settings().clone());
     let debug_mode = config.debug || settings.as_ref().is_some_and(|s| s.debug_mode);
-    let defaults = AuthzConfig::default();
-    let authz_config = match settings {
-        Some(settings) => AuthzConfig {
-            warrant_header: settings.warrant_header,
-            pop_header: settings.pop_header,
-            approval_header: settings.approval_header,
-            debug: debug_mode,
-            max_body_bytes: config.max_body_bytes,
-            ..defaults
-        },
-        None => AuthzConfig {
-            debug: debug_mode,
-            max_body_bytes: config.max_body_bytes,
-            ..defaults
-        },
+    let mut authz_config = AuthzConfig {
+        debug: debug_mode,
+        max_body_bytes: config.max_body_bytes,
+        ..AuthzConfig::default()
     };
+    if let Some(settings) = settings {
+        authz_config.warrant_header = settings.warrant_header;
+        authz_config.pop_header = settings.pop_header;
+        authz_config.approval_header = settings.approval_header;
+    }
     let mut decider = RequestAuthorizer::new(
         Arc::clone(&authorizer),
         Arc::clone(&gateway) as Arc<dyn ExtractCall>,

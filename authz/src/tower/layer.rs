@@ -10,7 +10,7 @@ use super::request::RequestAuthorizer;
 use super::service::AuthzService;
 use crate::Authorizer;
 
-/// Settings of the middleware. Defaults follow `docs/reference.md` §2 and the Tenuo SDKs.
+/// Settings of the middleware. Defaults follow `docs/reference.md` §1 and the Tenuo SDKs.
 #[derive(Debug, Clone)]
 pub struct AuthzConfig {
     /// Header carrying the warrant or stack (default `x-tenuo-warrant`).

@@ -241,8 +241,8 @@ impl RequestAuthorizer {
         self.pending_pop(parts, chain, tool, args)
     }
 
-    /// The first checks, in the reference doc's order (`docs/reference.md` §2): the warrant header, then the route
-    /// and the extraction of the call's tool and arguments.
+    /// The first checks: the warrant header, then the route and the extraction
+    /// of the call's tool and arguments.
     fn call_of<'p>(
         &self,
         parts: &'p http::request::Parts,
@@ -365,8 +365,8 @@ impl RequestAuthorizer {
         });
     }
 
-    /// The decision, in the reference doc's order (`docs/reference.md` §2): a missing warrant first, then the
-    /// route, then the chain, the tool, the PoP and the arguments.
+    /// The decision, in this order: a missing warrant first, then the route, then
+    /// the chain, the tool, the PoP and the arguments.
     fn decide_quietly(
         &self,
         parts: &http::request::Parts,
