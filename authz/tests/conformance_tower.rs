@@ -8,14 +8,16 @@
 //! (`RequestAuthorizer`) but reads the wall clock, so the suite's fixed instants
 //! are decided here, in process.
 //!
-//! As in `conformance_cli.rs`: every other token is sent in padded standard
-//! base64; two byte-level inputs are decided as what they mean as text; the NaN
-//! arguments, which JSON cannot spell, are named and left out.
+//! As in `conformance_cli.rs`, every other token is sent in padded standard
+//! base64, and `conformance/as_text.rs` decides the byte inputs that mean
+//! something else as text and names the cases JSON cannot spell.
 
 #[path = "conformance/all.rs"]
 mod all;
 #[path = "conformance/approvals.rs"]
 mod approvals;
+#[path = "conformance/as_text.rs"]
+mod as_text;
 #[path = "conformance/calls.rs"]
 mod calls;
 #[path = "conformance/chains.rs"]
@@ -73,31 +75,6 @@ impl ExtractCall for JsonCall {
             .map(|(k, v)| (k.clone(), ArgValue::from_json(v).unwrap_or(ArgValue::Null)))
             .collect();
         Ok((tool, args))
-    }
-}
-
-/// Byte-level inputs that are other inputs as text (see `conformance_cli.rs`).
-const AS_TEXT: &[(&str, Option<DenyReason>)] = &[
-    ("empty input", Some(DenyReason::MissingWarrant)),
-    (
-        "bare envelope instead of a stack",
-        Some(DenyReason::UntrustedIssuer),
-    ),
-];
-
-fn expected(case: &Case) -> Option<DenyReason> {
-    AS_TEXT
-        .iter()
-        .find(|(what, _)| case.what.ends_with(what))
-        .map_or(case.expect, |(_, as_text)| *as_text)
-}
-
-fn non_finite(v: &ArgValue) -> bool {
-    match v {
-        ArgValue::Float(f) => !f.is_finite(),
-        ArgValue::List(items) => items.iter().any(non_finite),
-        ArgValue::Object(map) => map.values().any(non_finite),
-        _ => false,
     }
 }
 
@@ -181,13 +158,7 @@ async fn decide(case: &Case, standard: bool) -> Result<Option<DenyReason>, Strin
 
 #[test]
 fn the_http_engine_decides_every_conformance_case() {
-    let (unspellable, cases): (Vec<Case>, Vec<Case>) = all::cases()
-        .into_iter()
-        .partition(|c| c.input.args.values().any(non_finite));
-    assert!(
-        unspellable.len() <= 4,
-        "only NaN and infinity arguments may be left out"
-    );
+    let (cases, unspellable) = as_text::cases();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -195,12 +166,12 @@ fn the_http_engine_decides_every_conformance_case() {
         let mut failures = Vec::new();
         for (i, case) in cases.iter().enumerate() {
             match decide(case, i % 2 == 1).await {
-                Ok(got) if got == expected(case) => {}
+                Ok(got) if got == as_text::expected(case) => {}
                 Ok(got) => failures.push(format!(
                     "{} / {}: engine {got:?}, expected {:?}",
                     case.category,
                     case.what,
-                    expected(case)
+                    as_text::expected(case)
                 )),
                 Err(why) => failures.push(format!("{} / {}: {why}", case.category, case.what)),
             }
@@ -208,9 +179,8 @@ fn the_http_engine_decides_every_conformance_case() {
         failures
     });
     eprintln!(
-        "the HTTP engine decided {} conformance cases; left out, no JSON spelling: {:?}",
-        cases.len(),
-        unspellable.iter().map(|c| &c.what).collect::<Vec<_>>()
+        "the HTTP engine decided {} conformance cases; left out, no JSON spelling: {unspellable:?}",
+        cases.len()
     );
     assert!(
         failures.is_empty(),
