@@ -119,35 +119,17 @@ pub(crate) fn start_failure(env: &[(&str, &str)]) -> (ExitStatus, String) {
 impl ServerProcess {
     /// Starts the server and waits for its `started` log line.
     pub(crate) fn start(env: &[(&str, &str)]) -> Self {
-        let mut child = command(env)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn tenuo-authorizer");
-        let stdout = child.stdout.take().expect("stdout");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let sink = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let value: serde_json::Value = serde_json::from_str(&line)
-                    .unwrap_or_else(|_| panic!("log line is not JSON: {line}"));
-                if value["event"] == "started" {
-                    let _ = tx.send((
-                        value["listen"].as_str().unwrap_or("").to_owned(),
-                        value["metrics"].as_str().unwrap_or("").to_owned(),
-                    ));
-                }
-                sink.lock().unwrap().push(value);
-            }
-        });
-        let (listen, metrics) = rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("server did not start");
+        let (child, started, log) = spawn_logged(&mut command(env), LogLines::AllJson);
+        let address = |field: &str| {
+            started[field]
+                .as_str()
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| panic!("`started` has no {field} address: {started}"))
+        };
         Self {
+            addr: address("listen"),
+            metrics: address("metrics"),
             child,
-            addr: listen.parse().unwrap(),
-            metrics: metrics.parse().unwrap(),
             log,
         }
     }
@@ -325,6 +307,50 @@ pub(crate) fn try_http(addr: SocketAddr, method: &str, path: &str) -> Result<u16
     Ok(http(addr, method, path, &[], "").status)
 }
 
+/// Whether every stdout line must be a JSON log line.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LogLines {
+    /// Our own start-up: anything else on stdout is a bug.
+    AllJson,
+    /// Subcommands and reference-style starts may print other text.
+    SkipOthers,
+}
+
+/// Spawns `command` with stdout piped, collects its JSON log lines on a thread,
+/// and waits (at most 30 s) for the `started` line, which it returns with the
+/// child and the log.
+fn spawn_logged(
+    command: &mut Command,
+    lines: LogLines,
+) -> (Child, serde_json::Value, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn tenuo-authorizer");
+    let stdout = child.stdout.take().expect("stdout");
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sink = Arc::clone(&log);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let value = match serde_json::from_str::<serde_json::Value>(&line) {
+                Ok(value) => value,
+                Err(_) if lines == LogLines::SkipOthers => continue,
+                Err(_) => panic!("log line is not JSON: {line}"),
+            };
+            if value["event"] == "started" {
+                let _ = tx.send(value.clone());
+            }
+            sink.lock().unwrap().push(value);
+        }
+    });
+    let started = rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("tenuo-authorizer did not start: {command:?}"));
+    (child, started, log)
+}
+
 /// A `tenuo-authorizer` started with exactly the given arguments and
 /// environment (nothing of ours added), as a deployment written for the
 /// reference authorizer would start it.
@@ -339,34 +365,14 @@ pub(crate) struct ExactProcess {
 impl ExactProcess {
     /// Starts the binary and waits for its `started` line (panics if it exits first).
     pub(crate) fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tenuo-authorizer"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tenuo-authorizer"));
+        command
             .args(args)
             .env_clear()
             .env("RUST_LOG", "info")
             .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn tenuo-authorizer");
-        let stdout = child.stdout.take().expect("stdout");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let sink = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) else {
-                    continue;
-                };
-                if value["event"] == "started" {
-                    let _ = tx.send(value.clone());
-                }
-                sink.lock().unwrap().push(value);
-            }
-        });
-        let started = rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("tenuo-authorizer {args:?} did not start"));
+            .stdin(Stdio::null());
+        let (child, started, log) = spawn_logged(&mut command, LogLines::SkipOthers);
         Self {
             child,
             started,
