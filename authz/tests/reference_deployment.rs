@@ -11,7 +11,7 @@ mod support;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use support::{free_port, http, http_unix, now, run_exact, ExactProcess, GATEWAY};
+use support::{free_port, http, http_unix, now, run_exact, ExactProcess, Reply, GATEWAY};
 use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};
 use tenuo_authz::crypto::SigningKey;
 use tenuo_authz::mint::Issue;
@@ -57,6 +57,30 @@ fn call_headers(w: &Warrant, path: &str) -> Vec<(&'static str, String)> {
         ("x-tenuo-warrant", w.to_base64url()),
         ("x-tenuo-pop", pop.to_base64url()),
     ]
+}
+
+/// A `read_file` call for `path` through the gateway route, signed for it.
+fn read_file(main: std::net::SocketAddr, w: &Warrant, path: &str) -> Reply {
+    let headers = call_headers(w, path);
+    http(
+        main,
+        "GET",
+        &format!("/files/read?path={path}"),
+        &borrowed(&headers),
+        "",
+    )
+}
+
+/// [`read_file`] over a Unix socket.
+fn read_file_unix(socket: &Path, w: &Warrant, path: &str) -> Reply {
+    let headers = call_headers(w, path);
+    http_unix(
+        socket,
+        "GET",
+        &format!("/files/read?path={path}"),
+        &borrowed(&headers),
+        "",
+    )
 }
 
 fn borrowed<'a>(headers: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
@@ -107,21 +131,9 @@ fn the_reference_flags_and_environment_over_tcp() {
     assert_eq!(server.started["metrics"], probes.to_string());
 
     let w = warrant(now(), 300);
-    let allowed = http(
-        main,
-        "GET",
-        "/files/read?path=/data/a",
-        &borrowed(&call_headers(&w, "/data/a")),
-        "",
-    );
+    let allowed = read_file(main, &w, "/data/a");
     assert_eq!(allowed.status, 200, "{}", allowed.body);
-    let denied = http(
-        main,
-        "GET",
-        "/files/read?path=/etc/passwd",
-        &borrowed(&call_headers(&w, "/etc/passwd")),
-        "",
-    );
+    let denied = read_file(main, &w, "/etc/passwd");
     assert_eq!(denied.status, 403, "{}", denied.body);
     assert_eq!(denied.json()["reason"], "constraint_violation");
 
@@ -174,13 +186,7 @@ fn the_reference_flags_and_environment_over_tcp() {
         let reply = http(main, "GET", path, &[], "");
         assert_eq!(reply.status, 200, "{path}: {}", reply.body);
     }
-    let allowed = http(
-        main,
-        "GET",
-        "/files/read?path=/data/b",
-        &borrowed(&call_headers(&w, "/data/b")),
-        "",
-    );
+    let allowed = read_file(main, &w, "/data/b");
     assert_eq!(allowed.status, 200, "{}", allowed.body);
     assert!(server.stop().success());
 }
@@ -217,13 +223,7 @@ fn trusted_roots_from_the_gateway_config_alone() {
     assert_eq!(server.started["trusted_issuers"], 1);
     let main = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     let w = warrant(now(), 300);
-    let allowed = http(
-        main,
-        "GET",
-        "/files/read?path=/data/a",
-        &borrowed(&call_headers(&w, "/data/a")),
-        "",
-    );
+    let allowed = read_file(main, &w, "/data/a");
     assert_eq!(allowed.status, 200, "{}", allowed.body);
     assert!(server.stop().success());
     // Without roots there either, start-up names every place a key can come from.
@@ -274,21 +274,9 @@ fn the_reference_socket_flags() {
     assert_eq!(mode & 0o7777, 0o600);
 
     let w = warrant(now(), 300);
-    let allowed = http_unix(
-        &socket,
-        "GET",
-        "/files/read?path=/data/a",
-        &borrowed(&call_headers(&w, "/data/a")),
-        "",
-    );
+    let allowed = read_file_unix(&socket, &w, "/data/a");
     assert_eq!(allowed.status, 200, "{}", allowed.body);
-    let denied = http_unix(
-        &socket,
-        "GET",
-        "/files/read?path=/etc/passwd",
-        &borrowed(&call_headers(&w, "/etc/passwd")),
-        "",
-    );
+    let denied = read_file_unix(&socket, &w, "/etc/passwd");
     assert_eq!(denied.status, 403, "{}", denied.body);
     let unsigned = http_unix(&socket, "GET", "/files/read?path=/data/a", &[], "");
     assert_eq!(unsigned.status, 401, "{}", unsigned.body);
@@ -563,13 +551,7 @@ fn the_revocation_floor_refuses_a_rolled_back_list_after_a_restart() {
         "{rejected}"
     );
     let main: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let still = http(
-        main,
-        "GET",
-        "/files/read?path=/data/a",
-        &borrowed(&call_headers(&revoked, "/data/a")),
-        "",
-    );
+    let still = read_file(main, &revoked, "/data/a");
     assert_eq!(still.json()["reason"], "warrant_revoked", "{}", still.body);
     assert!(server.stop().success());
 
