@@ -6,9 +6,11 @@ use clap::Parser;
 use tenuo_loadtest::app::{self, Finished};
 use tenuo_loadtest::cli::Cli;
 
-/// jemalloc rather than glibc's allocator: every request allocates headers, a URL
-/// and response buffers, and glibc's malloc was about 10 % of the load generator's
-/// CPU, which on a small machine is taken from the authorizer under test.
+// jemalloc rather than glibc's allocator: every request allocates headers, a URL
+// and response buffers, and glibc's malloc took a visible share of the load
+// generator's CPU, which on a small machine is taken from the authorizer under
+// test. Not on MSVC targets, which jemalloc does not support.
+#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 

@@ -91,8 +91,17 @@ fn append_summary(path: &Path, backend: &str, table: &str) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn python() -> String {
-    std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned())
+/// The Python with the reference SDK (the agents) and Helm's engine (rendering):
+/// the project's virtual environment under `target/`, made on first use
+/// (`tenuo-pyenv`), or the error that says what to install.
+pub(crate) fn python() -> Result<String> {
+    static PYTHON: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    if let Some(python) = PYTHON.get() {
+        return Ok(python.display().to_string());
+    }
+    let python = tenuo_pyenv::python_in(&target_dir(&project_root()))
+        .context("provisioning the Python environment (the SDK agents and Helm's engine)")?;
+    Ok(PYTHON.get_or_init(|| python).display().to_string())
 }
 
 /// Paths of the binaries the local backend runs.

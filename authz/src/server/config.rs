@@ -91,6 +91,9 @@ pub struct ServeArgs {
     /// Prefix to strip from gateway request paths (Envoy ext_authz HTTP `path_prefix`). Env: TENUO_PATH_PREFIX.
     #[arg(long)]
     pub path_prefix: Option<String>,
+    /// Serve nginx auth_request: every answer is 2xx, 401 or 403 (a 400 or 503 becomes 403 with X-Tenuo-Status), and routes reading the body are warned about at load. Requests carrying X-Original-URI get those statuses without it. Env: TENUO_AUTH_REQUEST=true.
+    #[arg(long)]
+    pub auth_request: bool,
     /// Most requests decided at once; more are shed with 503. Env: TENUO_MAX_CONCURRENCY. Default 1024.
     #[arg(long)]
     pub max_concurrency: Option<usize>,
@@ -161,6 +164,8 @@ pub struct ServerConfig {
     pub revocation_floor: Option<PathBuf>,
     /// Also answer `/healthz` and `/status` on the main listener.
     pub legacy_health_on_main_port: bool,
+    /// Answer every request as an nginx `auth_request` subrequest.
+    pub auth_request: bool,
     /// Keys trusted from the environment or flags (fixed for the process).
     pub trusted_issuers: Vec<PublicKey>,
     /// Keys file, watched and reloaded.
@@ -208,6 +213,7 @@ impl Default for ServerConfig {
             unix_socket: None,
             revocation_floor: None,
             legacy_health_on_main_port: false,
+            auth_request: false,
             trusted_issuers: Vec::new(),
             trusted_issuers_file: None,
             gateway_config: None,
@@ -287,6 +293,7 @@ impl ServerConfig {
         config.debug = args.debug || flag_is_set(env, "DEBUG_MODE");
         config.legacy_health_on_main_port =
             args.legacy_health_on_main_port || flag_is_set(env, "TENUO_LEGACY_HEALTH_ON_MAIN_PORT");
+        config.auth_request = args.auth_request || flag_is_set(env, "TENUO_AUTH_REQUEST");
         resolve_listeners(&mut config, &args, env)?;
         config.path_prefix = args
             .path_prefix

@@ -29,16 +29,25 @@ pub(crate) struct AppState {
     pub(crate) path_prefix: Option<Arc<str>>,
 }
 
-/// The router of the main listener (the gRPC service is merged in by the caller).
+/// The decision routes of the main listener (the gRPC service is merged in by
+/// the caller): `POST /v1/check` and the gateway fallback.
 pub(crate) fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/check", post(check))
+        .fallback(gateway)
+        .with_state(state)
+}
+
+/// `GET /health` and `GET /ready` on the main listener. The caller keeps them
+/// outside load shedding: a probe must still answer while every request slot
+/// is taken, or an overloaded pod is restarted instead of relieved.
+pub(crate) fn probes(state: AppState) -> Router {
     Router::new()
         .route(
             "/health",
             get(|| async { Json(serde_json::json!({ "status": "ok" })) }),
         )
         .route("/ready", get(ready))
-        .route("/v1/check", post(check))
-        .fallback(gateway)
         .with_state(state)
 }
 

@@ -1,12 +1,15 @@
 //! Prometheus metrics (`docs/reference.md` §4), fed by the middleware's observer and read
 //! from the authorizer's cache at scrape time.
 //!
-//! Tool labels are bounded: the first [`MAX_TOOL_LABELS`] tool names seen are
-//! kept, later ones are counted under `other`, so a caller choosing tool names
-//! cannot grow the series without bound.
+//! A `tool` label names only a tool that someone trusted named: a route of the
+//! gateway config in force, or a tool a verified warrant was allowed to call
+//! (at most [`MAX_TOOL_LABELS`] of those, each at most [`MAX_TOOL_LABEL_BYTES`]
+//! long). Anything else a caller writes, in `POST /v1/check` say, counts under
+//! the one value `other`, so callers cannot grow the series or crowd real tools
+//! out of them.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
@@ -17,11 +20,20 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
+use super::reload::ReloadableGateway;
+use super::shedding::ShedReason;
 use crate::tower::{DecisionEvent, Observer};
 use crate::Authorizer;
 
-/// Most distinct `tool` label values.
-pub const MAX_TOOL_LABELS: usize = 128;
+/// Most distinct `tool` label values learnt from allowed calls (the gateway
+/// config's own tools are always labelled, on top of these).
+pub const MAX_TOOL_LABELS: usize = 512;
+
+/// Longest tool name given a label of its own.
+pub const MAX_TOOL_LABEL_BYTES: usize = 128;
+
+/// The label of every tool nobody trusted named.
+const UNLISTED_TOOL: &str = "other";
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DecisionLabels {
@@ -40,19 +52,23 @@ pub struct Metrics {
     registry: Registry,
     decisions: Family<DecisionLabels, Counter>,
     denials: Family<ReasonLabels, Counter>,
+    shed: Family<ReasonLabels, Counter>,
     duration: Histogram,
     ttl_remaining: Histogram,
     batch_size: Histogram,
     trusted_issuers: Gauge,
-    tools_seen: Mutex<HashSet<String>>,
+    gateway: Arc<ReloadableGateway>,
+    allowed_tools: RwLock<HashSet<String>>,
 }
 
 impl Metrics {
-    /// Registers every metric; the cache ones read `authorizer` at scrape time.
-    pub fn new(authorizer: Arc<Authorizer>) -> Self {
+    /// Registers every metric; the cache ones read `authorizer` at scrape time,
+    /// and the gateway config in force says which tools are labelled by name.
+    pub fn new(authorizer: Arc<Authorizer>, gateway: Arc<ReloadableGateway>) -> Self {
         let mut registry = Registry::default();
         let decisions = Family::<DecisionLabels, Counter>::default();
         let denials = Family::<ReasonLabels, Counter>::default();
+        let shed = Family::<ReasonLabels, Counter>::default();
         // 5 µs .. ~10 s: decisions are microseconds, a cold deep chain a few ms.
         let duration = Histogram::new(exponential_buckets(5e-6, 2.0, 22));
         let ttl_remaining = Histogram::new([
@@ -62,6 +78,11 @@ impl Metrics {
         let trusted_issuers = Gauge::default();
         registry.register("tenuo_authz", "Authorization decisions", decisions.clone());
         registry.register("tenuo_authz_denied", "Denials by reason", denials.clone());
+        registry.register(
+            "tenuo_requests_shed",
+            "Requests refused with 503 before a decision (overloaded, timeout)",
+            shed.clone(),
+        );
         registry.register(
             "tenuo_authz_duration_seconds",
             "Decision latency",
@@ -87,11 +108,13 @@ impl Metrics {
             registry,
             decisions,
             denials,
+            shed,
             duration,
             ttl_remaining,
             batch_size,
             trusted_issuers,
-            tools_seen: Mutex::new(HashSet::new()),
+            gateway,
+            allowed_tools: RwLock::new(HashSet::new()),
         }
     }
 
@@ -109,33 +132,58 @@ impl Metrics {
             .set(i64::try_from(count).unwrap_or(i64::MAX));
     }
 
+    /// Counts one request refused before a decision.
+    pub(crate) fn count_shed(&self, reason: ShedReason) {
+        self.shed
+            .get_or_create(&ReasonLabels {
+                reason: reason.as_str(),
+            })
+            .inc();
+    }
+
     /// Records the size of one PoP signature batch.
     pub fn observe_batch(&self, size: usize) {
         self.batch_size.observe(size as f64);
     }
 
-    fn tool_label(&self, tool: Option<&str>) -> String {
+    /// The `tool` label of a decision (see the module documentation).
+    fn tool_label(&self, tool: Option<&str>, allowed: bool) -> String {
         let Some(tool) = tool else {
             return "none".to_owned();
         };
-        let mut seen = match self.tools_seen.lock() {
-            Ok(seen) => seen,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if seen.contains(tool) {
+        if self
+            .gateway
+            .current()
+            .is_some_and(|gateway| gateway.routes().iter().any(|route| route.tool() == tool))
+        {
             return tool.to_owned();
         }
-        if seen.len() < MAX_TOOL_LABELS {
-            seen.insert(tool.to_owned());
+        let known = self
+            .allowed_tools
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(tool);
+        if known {
             return tool.to_owned();
         }
-        "other".to_owned()
+        // Only an allowed call proves that a trusted issuer named the tool.
+        if allowed && tool.len() <= MAX_TOOL_LABEL_BYTES {
+            let mut learnt = self
+                .allowed_tools
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            if learnt.len() < MAX_TOOL_LABELS || learnt.contains(tool) {
+                learnt.insert(tool.to_owned());
+                return tool.to_owned();
+            }
+        }
+        UNLISTED_TOOL.to_owned()
     }
 }
 
 impl Observer for Metrics {
     fn on_decision(&self, event: &DecisionEvent<'_>) {
-        let tool = self.tool_label(event.tool);
+        let tool = self.tool_label(event.tool, event.outcome.is_ok());
         self.duration.observe(event.elapsed.as_secs_f64());
         match event.outcome {
             Ok(context) => {

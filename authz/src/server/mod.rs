@@ -30,6 +30,7 @@
 //! # Ok(()) }
 //! ```
 
+mod auth_request;
 mod config;
 pub mod grpc;
 mod health;
@@ -40,13 +41,14 @@ pub mod reference_cli;
 mod reload;
 pub mod revocation_floor;
 mod serve;
+mod shedding;
 pub mod unix_socket;
 
 pub use config::{
     parse_keys_file, resolve_trusted_keys, split_keys, ConfigError, Env, ProcessEnv, ServeArgs,
     ServerConfig,
 };
-pub use metrics::{Metrics, MAX_TOOL_LABELS};
+pub use metrics::{Metrics, MAX_TOOL_LABELS, MAX_TOOL_LABEL_BYTES};
 pub use reference_cli::GlobalArgs;
 pub use reload::ReloadableGateway;
 pub use serve::{run, spawn, RunningServer, ServerError};

@@ -226,10 +226,12 @@ pub(crate) fn trust_watch(path: PathBuf, sources: Arc<TrustSources>) -> Watch {
 }
 
 /// The gateway YAML; its `settings.trusted_roots` join the trusted issuers.
+/// With `auth_request` (nginx), routes reading the body are warned about.
 pub(crate) fn gateway_watch(
     path: PathBuf,
     gateway: Arc<ReloadableGateway>,
     sources: Arc<TrustSources>,
+    auth_request: bool,
 ) -> Watch {
     let name = "TENUO_GATEWAY_CONFIG";
     Watch {
@@ -243,6 +245,9 @@ pub(crate) fn gateway_watch(
             })?;
             let roots = compiled.settings().trusted_roots.clone();
             sources.replace(TrustPart::Gateway, roots, name)?;
+            if auth_request {
+                super::auth_request::warn_about_body_routes(&compiled);
+            }
             gateway.store(compiled);
             Ok(())
         }),

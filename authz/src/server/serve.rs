@@ -8,8 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
-use axum::http::{HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::serve::{Listener, ListenerExt};
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -19,16 +17,19 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::ServiceBuilder;
 
+use super::auth_request;
 use super::config::{ConfigError, ServerConfig};
 use super::health::{self, HealthState};
-use super::http::{router, AppState};
+use super::http::{probes, router, AppState};
 use super::metrics::Metrics;
 use super::reload::{
     gateway_watch, revocation_watch, trust_watch, watch_loop, ReloadableGateway, TrustSources,
 };
 use super::revocation_floor::{FloorError, RevocationFloor};
+use super::shedding::Shedding;
 use super::unix_socket::{self, SocketError};
 use crate::batch::{BatchConfig, PopBatch, SignatureCriterion};
 use crate::decision::Policy;
@@ -123,9 +124,9 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
         builder = builder.replay_protection(replay);
     }
     let authorizer = Arc::new(builder.build_unchecked());
-    let metrics = Arc::new(Metrics::new(Arc::clone(&authorizer)));
-    metrics.set_trusted_issuers(authorizer.trusted_issuers().len());
     let gateway = Arc::new(ReloadableGateway::default());
+    let metrics = Arc::new(Metrics::new(Arc::clone(&authorizer), Arc::clone(&gateway)));
+    metrics.set_trusted_issuers(authorizer.trusted_issuers().len());
     let sources = Arc::new(TrustSources::new(
         config.trusted_issuers.clone(),
         Arc::clone(&authorizer),
@@ -137,6 +138,9 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
             reason: e.to_string(),
         })?;
         sources.set_gateway_roots(&compiled)?;
+        if config.auth_request {
+            auth_request::warn_about_body_routes(&compiled);
+        }
         gateway.store(compiled);
     }
 
@@ -151,6 +155,7 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
             path.clone(),
             Arc::clone(&gateway),
             Arc::clone(&sources),
+            config.auth_request,
         ));
     }
     let floor = config
@@ -222,16 +227,23 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
         gateway: Arc::clone(&gateway),
         metrics: Arc::clone(&metrics),
     };
-    let mut main_router =
-        router(state).route_service("/envoy.service.auth.v3.Authorization/{*method}", grpc);
+    let shedding = Arc::new(Shedding::new(Arc::clone(&metrics)));
+    let decisions =
+        router(state.clone()).route_service("/envoy.service.auth.v3.Authorization/{*method}", grpc);
+    // Probes stay outside the shedding: see `probes`.
+    let mut app = protect(decisions, &config, shedding).merge(probes(state));
     if config.legacy_health_on_main_port {
         tracing::warn!(
             event = "legacy_health_on_main_port",
             message = "/healthz and /status answer 200 without a warrant on the main listener; behind an HTTP ext_authz proxy without a path prefix that admits those paths"
         );
-        main_router = main_router.merge(health::legacy_main_routes(health_state.clone()));
+        app = app.merge(health::legacy_main_routes(health_state.clone()));
     }
-    let app = protect(main_router, &config);
+    // Outermost, so a shed request's 503 is narrowed for nginx too.
+    let app = app.layer(axum::middleware::from_fn_with_state(
+        config.auth_request,
+        auth_request::narrow_statuses,
+    ));
 
     let (stop, stopped) = watch::channel(false);
     let limits = ConnectionLimits {
@@ -341,34 +353,22 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
         .map_err(|source| ServerError::Bind { addr, source })
 }
 
-/// Load shedding, a concurrency bound and a timeout around the router.
-fn protect(app: Router, config: &ServerConfig) -> Router {
+/// Load shedding, a concurrency bound and a timeout around the router; what
+/// they refuse is answered, counted and logged by `shedding`.
+///
+/// `Router::layer` wraps every route separately, so the bound is a global one:
+/// one semaphore for the whole listener, not `max_concurrency` per route.
+fn protect(app: Router, config: &ServerConfig, shedding: Arc<Shedding>) -> Router {
     app.layer(
         ServiceBuilder::new()
-            .layer(HandleErrorLayer::new(|error: tower::BoxError| async move {
-                overloaded(&error)
+            .layer(HandleErrorLayer::new(move |error: tower::BoxError| {
+                let response = shedding.refuse(&error);
+                async move { response }
             }))
             .load_shed()
-            .concurrency_limit(config.max_concurrency)
+            .layer(GlobalConcurrencyLimitLayer::new(config.max_concurrency))
             .timeout(config.request_timeout),
     )
-}
-
-fn overloaded(error: &tower::BoxError) -> Response {
-    let (status, reason) = if error.is::<tower::timeout::error::Elapsed>() {
-        (StatusCode::SERVICE_UNAVAILABLE, "timeout")
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "overloaded")
-    };
-    let mut response = (
-        status,
-        axum::Json(serde_json::json!({ "authorized": false, "reason": reason })),
-    )
-        .into_response();
-    response
-        .headers_mut()
-        .insert("retry-after", HeaderValue::from_static("1"));
-    response
 }
 
 /// Per-connection bounds.

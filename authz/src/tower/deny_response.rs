@@ -80,6 +80,11 @@ pub fn deny_response(denial: &Denial, request_id: &str, debug: bool) -> Response
     response
 }
 
+/// Longest text a denial line copies from the request (tool, argument value,
+/// detail); longer text is cut and ends with `…`. Callers choose these, and
+/// one megabyte tool name must not become one megabyte of log.
+pub const MAX_LOGGED_FIELD_BYTES: usize = 512;
+
 /// Emits the §3 denial line through `tracing` (at `warn`). Never logs a token,
 /// signature or key: only ids, the tool and the argument at fault.
 pub fn log_denial(denial: &Denial, tool: Option<&str>, request_id: &str) {
@@ -88,18 +93,34 @@ pub fn log_denial(denial: &Denial, tool: Option<&str>, request_id: &str) {
     tracing::warn!(
         event = "authorization_denied",
         reason = denial.reason().as_str(),
-        tool = tool.unwrap_or(""),
-        constraint = violation.map(|v| v.argument.as_str()),
-        expected = violation.map(|v| v.expected.as_str()),
-        actual = violation.and_then(|v| v.actual.as_deref()),
+        tool = &*clipped(tool.unwrap_or("")),
+        constraint = violation.map(|v| clipped(&v.argument)).as_deref(),
+        expected = violation.map(|v| clipped(&v.expected)).as_deref(),
+        actual = violation
+            .and_then(|v| v.actual.as_deref())
+            .map(clipped)
+            .as_deref(),
         warrant_id = warrant_id(denial).as_deref(),
         // What a gated call lacked: the hash approvers sign, and the counts.
         request_hash = shortfall.map(|s| hex::encode(s.request_hash)),
         required_approvals = shortfall.map(|s| s.required),
         received_approvals = shortfall.map(|s| s.received),
         request_id,
-        detail = %denial,
+        detail = &*clipped(&denial.to_string()),
     );
+}
+
+/// `text`, or its first [`MAX_LOGGED_FIELD_BYTES`] (on a character boundary)
+/// and `…`.
+fn clipped(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= MAX_LOGGED_FIELD_BYTES {
+        return text.into();
+    }
+    let mut end = MAX_LOGGED_FIELD_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end]).into()
 }
 
 fn warrant_id(denial: &Denial) -> Option<String> {

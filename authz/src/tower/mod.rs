@@ -43,6 +43,7 @@ pub use body::{AuthzRequestBody, AuthzResponseBody};
 pub use context::{AuthzContext, DecisionEvent, Observer};
 pub use deny_response::{
     denial_status, deny_response, deny_status, log_denial, DENY_REASON_HEADER,
+    MAX_LOGGED_FIELD_BYTES,
 };
 pub use extract::{CallRequest, ExtractCall, ExtractError};
 pub use future::ResponseFuture;

@@ -272,7 +272,7 @@ fn exchange(
 /// Reads one response: the head, then `content-length` bytes of body, or to the
 /// end of the stream when there is no length. A server that keeps the
 /// connection open after answering (despite `connection: close`) is not waited on.
-fn read_response(stream: &mut impl Read) -> Vec<u8> {
+pub(crate) fn read_response(stream: &mut impl Read) -> Vec<u8> {
     let mut raw = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {

@@ -7,9 +7,6 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use xshell::{cmd, Shell};
 
-/// The exact package `.ci/run` installs; `render.py` needs its `helm_python`.
-pub(crate) const PIP_PACKAGE: &str = "helm-python-sdk==0.2.2";
-
 /// One chart to render, with the values files to render it with.
 pub(crate) struct Suite<'a> {
     pub(crate) chart: &'a str,
@@ -61,7 +58,7 @@ pub(crate) struct RawObject {
 }
 
 pub(crate) fn render(sh: &Shell, root: &Path, suite: &Suite<'_>) -> Result<Output> {
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let python = crate::e2e::python()?;
     let script = root.join("xtask/src/chart/render.py");
     let (chart, release, namespace) = (suite.chart, suite.release, suite.namespace);
     let sub: Vec<&str> = suite
@@ -79,7 +76,7 @@ pub(crate) fn render(sh: &Shell, root: &Path, suite: &Suite<'_>) -> Result<Outpu
         let stderr = String::from_utf8_lossy(&out.stderr);
         bail!(
             "render.py failed for {chart}:\n{stderr}\n\
-             Helm's engine comes from PyPI: {python} -m pip install {PIP_PACKAGE}"
+             (Helm's engine, helm-python-sdk, runs in the project's Python environment {python})"
         );
     }
     serde_json::from_slice(&out.stdout).with_context(|| format!("render.py output for {chart}"))

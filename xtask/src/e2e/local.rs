@@ -345,10 +345,10 @@ impl Target for LocalTarget {
     }
 
     /// As a kubelet would ([`kubelet::run`]): `agent.py` of this checkout
-    /// with `$PYTHON`, killed at the Job's deadline.
+    /// with the project's Python, killed at the Job's deadline.
     fn run_agent_job(&mut self, job: &AgentJob) -> Result<AgentRun> {
         kubelet::run(self, job, |t, agent| {
-            agent::run(&python(), &t.root.join("e2e/agent/agent.py"), agent)
+            agent::run(&python()?, &t.root.join("e2e/agent/agent.py"), agent)
         })
     }
 

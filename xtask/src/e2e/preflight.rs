@@ -2,14 +2,15 @@
 //! built, with the fix in the message. kind: docker (a running engine, and
 //! BuildKit through buildx: e2e/kind/Dockerfile's cache mounts need it), kind,
 //! helm, kubectl and jq; the agents run in the cluster, so no Python. local:
-//! jq, the reference Python SDK (the agents) and Helm's engine (rendering); a
-//! missing SDK is an error, never a skipped scenario, in CI or not. jq runs
+//! jq, and the project's Python environment with the reference SDK (the agents)
+//! and Helm's engine (rendering), made under `target/` on first use; one that
+//! cannot be made is an error, never a skipped scenario, in CI or not. jq runs
 //! the guide's log filters in the denial scenarios, on either backend.
 
 use anyhow::{bail, Result};
 use xshell::{cmd, Shell};
 
-use super::{python, render};
+use super::python;
 
 /// The tools of the kind path, with the versions CI pins.
 const KIND_TOOLS: [(&str, &str); 5] = [
@@ -29,15 +30,6 @@ fn on_path(sh: &Shell, tool: &str) -> bool {
         .ignore_stderr()
         .run()
         .is_ok()
-}
-
-/// The pip command the local backend needs (as `.ci/run` installs it).
-fn pip_install() -> String {
-    format!(
-        "{} -m pip install tenuo==0.3.3 {}",
-        python(),
-        render::PIP_PACKAGE
-    )
 }
 
 /// Whether `docker ARGS` succeeds.
@@ -78,15 +70,13 @@ pub(crate) fn kind(sh: &Shell) -> Result<()> {
     bail!(
         "cargo xtask e2e (kind) cannot run here:\n  {}\n\n\
          Install what is missing (https://kind.sigs.k8s.io/docs/user/quick-start/), \
-         or run the same scenarios offline, on local processes started from the chart:\n  \
-         {}\n  cargo xtask e2e --backend local",
+         or run the same scenarios offline, on local processes started from the chart \
+         (it needs jq, and Python 3 with its venv module):\n  cargo xtask e2e --backend local",
         missing.join("\n  "),
-        pip_install()
     )
 }
 
-/// jq, and the reference Python SDK and Helm's engine, importable by
-/// `$PYTHON`.
+/// jq, and the project's Python environment (made now if it is not yet).
 pub(crate) fn local(sh: &Shell) -> Result<()> {
     if !on_path(sh, "jq") {
         bail!(
@@ -94,18 +84,6 @@ pub(crate) fn local(sh: &Shell) -> Result<()> {
              guide's log filters): install {JQ}"
         );
     }
-    let python = python();
-    let probe = cmd!(sh, "{python} -c 'import tenuo, helm_python'")
-        .quiet()
-        .ignore_stdout()
-        .ignore_stderr()
-        .run();
-    if probe.is_err() {
-        bail!(
-            "cargo xtask e2e --backend local needs the Python SDK (its agents) and Helm's \
-             engine (rendering the chart):\n  {}",
-            pip_install()
-        );
-    }
+    python()?;
     Ok(())
 }

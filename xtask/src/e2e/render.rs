@@ -6,12 +6,9 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use xshell::{cmd, Shell};
 
-/// What `.ci/run` installs for `render.py`.
-pub(crate) const PIP_PACKAGE: &str = "helm-python-sdk==0.2.2";
-
 /// The rendered objects (JSON), or the engine's error.
 pub(crate) fn render(sh: &Shell, root: &Path, values: &Path) -> Result<Vec<serde_json::Value>> {
-    let python = super::python();
+    let python = super::python()?;
     let script = root.join("xtask/src/chart/render.py");
     let (release, namespace) = (tenuo_e2e::RELEASE, tenuo_e2e::NAMESPACE);
     let out = cmd!(
