@@ -104,4 +104,9 @@ fn nginx_example_sends_the_headers_the_gateway_reads() {
     assert!(text.contains("X-Original-URI $request_uri"));
     assert!(text.contains("X-Original-Method $request_method"));
     assert!(text.contains("127.0.0.1:9090"));
+    // The authorizer's status behind a 403 (tenuo_authz::server auth_request mode)
+    // goes back to the client; `cargo xtask nginx` runs it in a real nginx.
+    assert!(text.contains("auth_request_set $tenuo_status $upstream_http_x_tenuo_status"));
+    assert!(text.contains("error_page 403 = @tenuo_denied"));
+    assert!(text.contains("TENUO_AUTH_REQUEST=true"));
 }
