@@ -131,7 +131,7 @@ pub(crate) fn run() -> Result<()> {
         sign_pop(&agent, warrant.id(), "read_file", &args, now() as i64).to_base64url()
     };
     let (inside, outside) = (pop("/data/a"), pop("/etc/passwd"));
-    let cases: [(&str, &str, Vec<(&str, &str)>, u16); 4] = [
+    let cases: [Case<'_>; 4] = [
         (
             "allowed",
             "/api/files/read?path=/data/a",
@@ -175,9 +175,20 @@ pub(crate) fn run() -> Result<()> {
             work.join("error.log").display()
         );
     }
-    println!("{EXAMPLE}: every case as promised, through {}", nginx.display());
+    println!(
+        "{EXAMPLE}: every case as promised, through {}",
+        nginx.display()
+    );
     Ok(())
 }
+
+/// One request through nginx: its name, path, headers and the status it must get.
+type Case<'a> = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'a str)>,
+    u16,
+);
 
 /// nginx on PATH or where Debian installs it.
 fn find_nginx() -> Result<PathBuf> {
@@ -194,7 +205,7 @@ fn find_nginx() -> Result<PathBuf> {
     }
     bail!(
         "cargo xtask nginx needs nginx with its auth_request module: install it \
-         (Debian and Ubuntu: `apt-get install nginx-light`; macOS: `brew install nginx`)"
+         (Debian and Ubuntu: `apt-get install nginx`; macOS: `brew install nginx`)"
     )
 }
 
