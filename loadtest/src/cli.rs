@@ -13,7 +13,7 @@ use crate::scenarios::{Scenario, ScenarioParams};
 /// µs in HDR histograms, a table, JSON, .hgrm and an SVG plot, and a regression
 /// gate. With no arguments: every scenario against the embedded authorizer.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "tenuo-loadtest", version)]
+#[command(name = "tenuo-loadtest", version, after_help = EXIT_STATUS)]
 pub struct Cli {
     /// Authorizer to load (base URL, loopback only unless --allow-non-loopback).
     /// Without it, the embedded authorizer is started on 127.0.0.1.
@@ -83,7 +83,7 @@ pub struct Cli {
     /// Where report.json, latency.svg and the .hgrm files go.
     #[arg(long, value_name = "DIR", default_value = "target/loadtest")]
     pub out: PathBuf,
-    /// Gate against this report: exit 1 if throughput/verify falls or p99
+    /// Gate against this report: exit 3 if throughput/verify falls or p99
     /// rises by more than --max-regression percent.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -154,6 +154,16 @@ impl Cli {
     }
 }
 
+/// The exit statuses, under `--help`; `app::exit` holds the numbers, and a test
+/// holds this text to them.
+const EXIT_STATUS: &str = "\
+Exit status:
+  0   the run finished (and the gate, if any, passed)
+  1   the run failed (a target stopped answering, a file could not be written, ...)
+  2   bad command-line arguments
+  3   the regression gate failed: a real result, not a crash
+  64  an unusable --target/--compare URL or an unknown scenario";
+
 /// Checks that `url` is http(s) on a loopback address (unless allowed).
 pub fn check_target(url: &str, allow_non_loopback: bool) -> Result<String, LoadError> {
     let bad = |problem| LoadError::Target {
@@ -176,4 +186,27 @@ pub fn check_target(url: &str, allow_non_loopback: bool) -> Result<String, LoadE
         ));
     }
     Ok(url.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+    use crate::app::exit;
+
+    #[test]
+    fn help_lists_each_exit_status() {
+        let help = Cli::command().render_long_help().to_string();
+        for (code, what) in [
+            (exit::OK, "the run finished"),
+            (exit::FAILED, "the run failed"),
+            (2, "bad command-line arguments"),
+            (exit::GATE_FAILED, "the regression gate failed"),
+            (exit::USAGE, "an unusable --target"),
+        ] {
+            let line = format!("{code:<3} {what}");
+            assert!(help.contains(&line), "no `{line}` in --help:\n{help}");
+        }
+    }
 }

@@ -1,5 +1,6 @@
-//! The regression gate: a baseline far above the run fails (exit 1), the
-//! committed `baselines/ci.json` passes.
+//! The regression gate and the exit statuses: a baseline far above the run
+//! fails with the gate's own status (3, not a failed run's 1 nor bad
+//! arguments' 2), the committed `baselines/ci.json` passes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -79,7 +80,11 @@ fn baseline_far_above_fails_the_run() {
     let path = dir.join("far-above.json");
     std::fs::write(&path, far.to_json()).unwrap();
     let (code, stdout) = smoke(&path, &dir, 1);
-    assert_eq!(code, Some(1), "a baseline 100x above must fail the gate");
+    assert_eq!(
+        code,
+        Some(3),
+        "a baseline 100x above must fail the gate, with the gate's status"
+    );
     assert!(stdout.contains("regression gate (bound 50 %): FAIL"));
 }
 
@@ -95,3 +100,4 @@ fn committed_baseline_passes() {
     assert_eq!(code, Some(0), "the committed baseline must pass:\n{stdout}");
     assert!(stdout.contains("PASS"));
 }
+
