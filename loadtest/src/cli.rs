@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::duration;
 use crate::error::LoadError;
 use crate::runner::LoadModel;
 use crate::scenarios::{Scenario, ScenarioParams};
@@ -68,9 +69,16 @@ pub struct Cli {
     /// Open loop: most requests outstanding.
     #[arg(long, default_value_t = 1024)]
     pub max_in_flight: usize,
-    /// Seconds per scenario (and per target); goose rounds up to whole seconds.
-    #[arg(long, default_value_t = 3.0)]
-    pub duration: f64,
+    /// Per scenario (and per target): seconds (3, 0.5) or with units (30s, 2m,
+    /// 1m30s, 500ms), 100ms to 1h; goose rounds up to whole seconds.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "3",
+        value_parser = duration::parse,
+        allow_hyphen_values = true
+    )]
+    pub duration: Duration,
     /// Interleaved rounds per scenario with --compare.
     #[arg(long, default_value_t = 2)]
     pub rounds: usize,
@@ -147,10 +155,13 @@ impl Cli {
         }
     }
 
-    /// Seconds per scenario and target.
+    /// Per scenario and target.
     pub fn duration(&self) -> Duration {
-        let secs = if self.smoke { 2.0 } else { self.duration };
-        Duration::from_secs_f64(secs.clamp(0.1, 3600.0))
+        if self.smoke {
+            Duration::from_secs(2)
+        } else {
+            self.duration
+        }
     }
 }
 
@@ -207,6 +218,25 @@ mod tests {
         ] {
             let line = format!("{code:<3} {what}");
             assert!(help.contains(&line), "no `{line}` in --help:\n{help}");
+        }
+    }
+
+    #[test]
+    fn duration_takes_units_and_plain_seconds() {
+        let parse = |d: &str| Cli::try_parse_from(["tenuo-loadtest", "--duration", d]);
+        let secs = |d: &str| parse(d).expect("accepted").duration();
+        assert_eq!(secs("1m30s"), Duration::from_secs(90));
+        assert_eq!(secs("2.5"), Duration::from_millis(2500));
+        assert_eq!(
+            Cli::try_parse_from(["tenuo-loadtest"])
+                .expect("defaults")
+                .duration(),
+            Duration::from_secs(3)
+        );
+        for bad in ["0s", "-1", "soon"] {
+            let err = parse(bad).expect_err(bad);
+            assert_eq!(err.exit_code(), 2, "{bad}");
+            assert!(err.to_string().contains("--duration"), "{err}");
         }
     }
 }

@@ -101,3 +101,23 @@ fn committed_baseline_passes() {
     assert!(stdout.contains("PASS"));
 }
 
+/// Bad arguments exit 2 before any load, with the reason; not the gate's 3.
+#[test]
+fn a_bad_duration_exits_2_naming_the_problem() {
+    for (arg, reason) in [
+        ("0s", "zero"),
+        ("-30s", "negative"),
+        ("soon", "not a number"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_tenuo-loadtest"))
+            .args(["--duration", arg])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "--duration {arg}: {stderr}");
+        assert!(
+            stderr.contains("--duration") && stderr.contains(reason),
+            "--duration {arg}: {stderr}"
+        );
+    }
+}
