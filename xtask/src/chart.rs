@@ -11,6 +11,8 @@
 //! - `# checksum-differs-from: <file>`: this file differs from that one (same
 //!   directory) only in `config.gateway`, so its pods' `checksum/config` must
 //!   differ from that render's (the `checksum-rolls` check);
+//! - `# api-versions: GROUP/VERSION,...`: rendered as if the cluster served
+//!   these APIs, as `helm template --api-versions` (read by `render.py`);
 //! - `# error-contains: TEXT`: with `expect:`, the failure's message must
 //!   hold TEXT, so a file fails for the reason it was written for.
 //!

@@ -83,6 +83,19 @@ PodMonitor left on the chart's own selector would match no pod.
 {{- end }}
 
 {{/*
+ServiceMonitor and PodMonitor are Prometheus Operator kinds. On a cluster
+without its CRDs the API server would refuse the whole release with a bare
+"no matches for kind"; fail first and say what to install. `key` is the
+values key that turned the monitor on. `helm template` knows no cluster: it
+needs `--api-versions monitoring.coreos.com/v1` to render a monitor.
+*/}}
+{{- define "tenuo-authorizer.requireMonitoringAPI" -}}
+{{- if not (.ctx.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") }}
+{{- fail (printf "%s is true, but this cluster does not serve monitoring.coreos.com/v1: install the Prometheus Operator CRDs (ServiceMonitor, PodMonitor) first, or set %s=false. With helm template, pass --api-versions monitoring.coreos.com/v1" .key .key) }}
+{{- end }}
+{{- end }}
+
+{{/*
 Pod template annotation: a hash of the configuration that lives outside the pod
 spec (the gateway ConfigMap), so `helm upgrade` rolls the pods when it changes.
 Secrets given by name are left out on purpose: the authorizer reloads them.
