@@ -17,7 +17,8 @@
 //!   hold TEXT, so a file fails for the reason it was written for.
 //!
 //! Besides the renders: the Istio example's gRPC provider is held to the
-//! rendered Service (`istio.rs`).
+//! rendered Service (`istio.rs`), and the documents' `--set` arguments to
+//! shell quoting (`set_quoting.rs`).
 
 mod availability;
 mod checks;
@@ -28,6 +29,7 @@ mod objects;
 mod render;
 mod rollout;
 mod security;
+mod set_quoting;
 #[cfg(test)]
 mod tests;
 
@@ -90,6 +92,16 @@ pub(crate) fn run() -> Result<()> {
     }
     compare_pairs(&mut rows)?;
     report(&rows)?;
+
+    let unquoted = set_quoting::check(&root)?;
+    if !unquoted.is_empty() {
+        bail!(
+            "documented --set arguments with an unquoted `[` (zsh refuses them, bash may \
+             glob them); quote each one, e.g. --set 'config.trustedRoots[0]=KEY':\n  {}",
+            unquoted.join("\n  ")
+        );
+    }
+    println!("docs ok: every documented --set with brackets is quoted");
     Ok(())
 }
 

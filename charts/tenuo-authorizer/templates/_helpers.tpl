@@ -71,7 +71,7 @@ PodMonitor left on the chart's own selector would match no pod.
 {{- define "tenuo-authorizer.validate" -}}
 {{- $c := .Values.config }}
 {{- if and (not $c.trustedRoots) (not $c.existingSecret) }}
-{{- fail "set config.trustedRoots (e.g. --set config.trustedRoots[0]=HEX) or config.existingSecret: the authorizer refuses to start without a trusted issuer" }}
+{{- fail "set config.trustedRoots (e.g. --set 'config.trustedRoots[0]=HEX') or config.existingSecret: the authorizer refuses to start without a trusted issuer" }}
 {{- end }}
 {{- if and $c.trustedRoots $c.existingSecret }}
 {{- fail "config.trustedRoots and config.existingSecret are exclusive: pick the env list or the reloadable Secret file" }}

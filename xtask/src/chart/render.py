@@ -16,7 +16,7 @@ a parent chart that includes this one (the sidecar snippet's consumer).
 
 A values file's leading comments may hold `# set: PATH=VALUE` lines: each is applied on
 top of the file as `helm --set PATH=VALUE` would be (Helm's own `--set` parser), so the
-matrix covers the guide's literal `--set config.trustedRoots[0]=KEY` install. An
+matrix covers the guide's literal `--set 'config.trustedRoots[0]=KEY'` install. An
 `# api-versions: GROUP/VERSION,...` line renders as if the cluster served those APIs
 (`.Capabilities.APIVersions`, as `helm template --api-versions`); without one, only
 Kubernetes' built-in APIs are there, as on a cluster without the Prometheus Operator.
