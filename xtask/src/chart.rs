@@ -17,8 +17,9 @@
 //!   hold TEXT, so a file fails for the reason it was written for.
 //!
 //! Besides the renders: the Istio example's gRPC provider is held to the
-//! rendered Service (`istio.rs`), and the documents' `--set` arguments to
-//! shell quoting (`set_quoting.rs`).
+//! rendered Service (`istio.rs`), the documents' `--set` arguments to shell
+//! quoting (`set_quoting.rs`), and the kind workflow to the Helm release
+//! whose engine rendered the chart (`workflows.rs`).
 
 mod availability;
 mod checks;
@@ -32,6 +33,7 @@ mod security;
 mod set_quoting;
 #[cfg(test)]
 mod tests;
+mod workflows;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -83,15 +85,20 @@ pub(crate) fn run() -> Result<()> {
         istio::providers(&example).with_context(|| format!("reading {}", istio::EXAMPLE))?;
 
     let mut rows = Vec::new();
+    let mut engine = String::new();
     for suite in &suites {
         let out = render::render(&sh, &root, suite)?;
         println!("{}: rendered with {}", suite.chart, out.engine);
         for r in &out.results {
             rows.push(evaluate(&root, r, &providers)?);
         }
+        engine = out.engine;
     }
     compare_pairs(&mut rows)?;
     report(&rows)?;
+
+    workflows::check_helm(&root, &engine)?;
+    workflows::check_all(&root)?;
 
     let unquoted = set_quoting::check(&root)?;
     if !unquoted.is_empty() {

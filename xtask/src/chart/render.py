@@ -227,11 +227,11 @@ def main() -> int:
                 )
             results.append({"values": values_file, **res})
 
-    engine = (
-        f"helm-python-sdk {helm.__version__} (Helm {helm.helm_sdk_version()})"
-        if helm is not None
-        else "helm binary"
-    )
+    if helm is not None:
+        engine = f"helm-python-sdk {helm.__version__} (Helm {helm.helm_sdk_version()})"
+    else:
+        version = subprocess.run(["helm", "version", "--short"], capture_output=True, text=True)
+        engine = f"helm binary (Helm {version.stdout.strip()})"
     json.dump({"engine": engine, "results": results}, sys.stdout)
     return 0
 
