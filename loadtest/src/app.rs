@@ -1,5 +1,6 @@
 //! A whole run from [`Cli`] options: setup, targets, calibration, load,
-//! reports and the gate. `main` only maps the result to an exit code.
+//! reports and the gate, and the exit status each ending maps to ([`exit`]);
+//! `main` only applies it.
 
 use std::time::Duration;
 
@@ -21,6 +22,40 @@ pub enum Finished {
     Ok,
     /// The regression gate failed.
     GateFailed,
+}
+
+/// The process exit statuses, as `--help` and the README list them. A failed
+/// gate has its own: CI and scripts must tell a measured regression from a
+/// harness that could not run, which exits 1 (an error returned from `main`)
+/// or 2 (clap's status for bad arguments).
+pub mod exit {
+    /// Finished; the gate, if any, passed.
+    pub const OK: u8 = 0;
+    /// The run failed: the error is printed (Rust's status for an `Err` from `main`).
+    pub const FAILED: u8 = 1;
+    /// The regression gate failed.
+    pub const GATE_FAILED: u8 = 3;
+    /// An unusable target URL or unknown scenario (sysexits' `EX_USAGE`).
+    pub const USAGE: u8 = 64;
+}
+
+impl Finished {
+    /// The exit status of a run that ended this way.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Self::Ok => exit::OK,
+            Self::GateFailed => exit::GATE_FAILED,
+        }
+    }
+}
+
+/// The exit status of a run that failed with `error`: [`exit::USAGE`] for what
+/// the operator gave wrongly, else [`exit::FAILED`].
+pub fn error_exit_code(error: &LoadError) -> u8 {
+    match error {
+        LoadError::Target { .. } | LoadError::UnknownScenario(_) => exit::USAGE,
+        _ => exit::FAILED,
+    }
 }
 
 /// Runs what `cli` asks for, printing the table and file paths on stdout. A
@@ -164,4 +199,35 @@ async fn run_once(cli: &Cli) -> Result<Finished, LoadError> {
         }
     }
     Ok(Finished::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    /// A failed gate's status is its own: not success, not a failed run, not
+    /// clap's bad-argument status, not a bad target.
+    #[test]
+    fn a_failed_gate_exits_with_a_status_of_its_own() {
+        let clap_usage = Cli::try_parse_from(["tenuo-loadtest", "--no-such-flag"])
+            .expect_err("an unknown flag")
+            .exit_code();
+        assert_eq!(clap_usage, 2);
+        let gate = i32::from(Finished::GateFailed.exit_code());
+        assert_eq!(gate, 3);
+        let crash = LoadError::Goose("stopped".into());
+        let bad_target = LoadError::UnknownScenario("x".into());
+        for other in [
+            i32::from(Finished::Ok.exit_code()),
+            i32::from(error_exit_code(&crash)),
+            i32::from(error_exit_code(&bad_target)),
+            clap_usage,
+        ] {
+            assert_ne!(gate, other);
+        }
+        assert_eq!(error_exit_code(&crash), exit::FAILED);
+        assert_eq!(error_exit_code(&bad_target), exit::USAGE);
+    }
 }

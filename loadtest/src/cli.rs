@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::duration;
 use crate::error::LoadError;
 use crate::runner::LoadModel;
 use crate::scenarios::{Scenario, ScenarioParams};
@@ -13,7 +14,7 @@ use crate::scenarios::{Scenario, ScenarioParams};
 /// µs in HDR histograms, a table, JSON, .hgrm and an SVG plot, and a regression
 /// gate. With no arguments: every scenario against the embedded authorizer.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "tenuo-loadtest", version)]
+#[command(name = "tenuo-loadtest", version, after_help = EXIT_STATUS)]
 pub struct Cli {
     /// Authorizer to load (base URL, loopback only unless --allow-non-loopback).
     /// Without it, the embedded authorizer is started on 127.0.0.1.
@@ -68,9 +69,16 @@ pub struct Cli {
     /// Open loop: most requests outstanding.
     #[arg(long, default_value_t = 1024)]
     pub max_in_flight: usize,
-    /// Seconds per scenario (and per target); goose rounds up to whole seconds.
-    #[arg(long, default_value_t = 3.0)]
-    pub duration: f64,
+    /// Per scenario (and per target): seconds (3, 0.5) or with units (30s, 2m,
+    /// 1m30s, 500ms), 100ms to 1h; goose rounds up to whole seconds.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "3",
+        value_parser = duration::parse,
+        allow_hyphen_values = true
+    )]
+    pub duration: Duration,
     /// Interleaved rounds per scenario with --compare.
     #[arg(long, default_value_t = 2)]
     pub rounds: usize,
@@ -83,7 +91,7 @@ pub struct Cli {
     /// Where report.json, latency.svg and the .hgrm files go.
     #[arg(long, value_name = "DIR", default_value = "target/loadtest")]
     pub out: PathBuf,
-    /// Gate against this report: exit 1 if throughput/verify falls or p99
+    /// Gate against this report: exit 3 if throughput/verify falls or p99
     /// rises by more than --max-regression percent.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -147,12 +155,25 @@ impl Cli {
         }
     }
 
-    /// Seconds per scenario and target.
+    /// Per scenario and target.
     pub fn duration(&self) -> Duration {
-        let secs = if self.smoke { 2.0 } else { self.duration };
-        Duration::from_secs_f64(secs.clamp(0.1, 3600.0))
+        if self.smoke {
+            Duration::from_secs(2)
+        } else {
+            self.duration
+        }
     }
 }
+
+/// The exit statuses, under `--help`; `app::exit` holds the numbers, and a test
+/// holds this text to them.
+const EXIT_STATUS: &str = "\
+Exit status:
+  0   the run finished (and the gate, if any, passed)
+  1   the run failed (a target stopped answering, a file could not be written, ...)
+  2   bad command-line arguments
+  3   the regression gate failed: a real result, not a crash
+  64  an unusable --target/--compare URL or an unknown scenario";
 
 /// Checks that `url` is http(s) on a loopback address (unless allowed).
 pub fn check_target(url: &str, allow_non_loopback: bool) -> Result<String, LoadError> {
@@ -176,4 +197,46 @@ pub fn check_target(url: &str, allow_non_loopback: bool) -> Result<String, LoadE
         ));
     }
     Ok(url.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+    use crate::app::exit;
+
+    #[test]
+    fn help_lists_each_exit_status() {
+        let help = Cli::command().render_long_help().to_string();
+        for (code, what) in [
+            (exit::OK, "the run finished"),
+            (exit::FAILED, "the run failed"),
+            (2, "bad command-line arguments"),
+            (exit::GATE_FAILED, "the regression gate failed"),
+            (exit::USAGE, "an unusable --target"),
+        ] {
+            let line = format!("{code:<3} {what}");
+            assert!(help.contains(&line), "no `{line}` in --help:\n{help}");
+        }
+    }
+
+    #[test]
+    fn duration_takes_units_and_plain_seconds() {
+        let parse = |d: &str| Cli::try_parse_from(["tenuo-loadtest", "--duration", d]);
+        let secs = |d: &str| parse(d).expect("accepted").duration();
+        assert_eq!(secs("1m30s"), Duration::from_secs(90));
+        assert_eq!(secs("2.5"), Duration::from_millis(2500));
+        assert_eq!(
+            Cli::try_parse_from(["tenuo-loadtest"])
+                .expect("defaults")
+                .duration(),
+            Duration::from_secs(3)
+        );
+        for bad in ["0s", "-1", "soon"] {
+            let err = parse(bad).expect_err(bad);
+            assert_eq!(err.exit_code(), 2, "{bad}");
+            assert!(err.to_string().contains("--duration"), "{err}");
+        }
+    }
 }

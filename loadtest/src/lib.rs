@@ -38,6 +38,7 @@ mod call;
 mod classify;
 pub mod cli;
 pub mod closed_loop;
+pub mod duration;
 pub mod embedded;
 mod error;
 pub mod gate;

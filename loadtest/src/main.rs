@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use tenuo_loadtest::app::{self, Finished};
+use tenuo_loadtest::app;
 use tenuo_loadtest::cli::Cli;
 
 // jemalloc rather than glibc's allocator: every request allocates headers, a URL
@@ -14,16 +14,16 @@ use tenuo_loadtest::cli::Cli;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// The statuses are `app::exit`'s: 3 for a failed gate, 64 for a bad target or
+/// scenario, 1 for any other error (returned, so Rust prints it and exits 1).
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match app::run(&cli).await {
-        Ok(Finished::Ok) => Ok(ExitCode::SUCCESS),
-        Ok(Finished::GateFailed) => Ok(ExitCode::from(1)),
-        Err(e @ tenuo_loadtest::LoadError::Target { .. })
-        | Err(e @ tenuo_loadtest::LoadError::UnknownScenario(_)) => {
+        Ok(finished) => Ok(ExitCode::from(finished.exit_code())),
+        Err(e) if app::error_exit_code(&e) != app::exit::FAILED => {
             eprintln!("tenuo-loadtest: {e}");
-            Ok(ExitCode::from(64))
+            Ok(ExitCode::from(app::error_exit_code(&e)))
         }
         Err(e) => Err(e.into()),
     }

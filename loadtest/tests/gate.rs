@@ -1,5 +1,6 @@
-//! The regression gate: a baseline far above the run fails (exit 1), the
-//! committed `baselines/ci.json` passes.
+//! The regression gate and the exit statuses: a baseline far above the run
+//! fails with the gate's own status (3, not a failed run's 1 nor bad
+//! arguments' 2), the committed `baselines/ci.json` passes.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -79,7 +80,11 @@ fn baseline_far_above_fails_the_run() {
     let path = dir.join("far-above.json");
     std::fs::write(&path, far.to_json()).unwrap();
     let (code, stdout) = smoke(&path, &dir, 1);
-    assert_eq!(code, Some(1), "a baseline 100x above must fail the gate");
+    assert_eq!(
+        code,
+        Some(3),
+        "a baseline 100x above must fail the gate, with the gate's status"
+    );
     assert!(stdout.contains("regression gate (bound 50 %): FAIL"));
 }
 
@@ -94,4 +99,25 @@ fn committed_baseline_passes() {
     let (code, stdout) = smoke(&committed(), &dir, 2);
     assert_eq!(code, Some(0), "the committed baseline must pass:\n{stdout}");
     assert!(stdout.contains("PASS"));
+}
+
+/// Bad arguments exit 2 before any load, with the reason; not the gate's 3.
+#[test]
+fn a_bad_duration_exits_2_naming_the_problem() {
+    for (arg, reason) in [
+        ("0s", "zero"),
+        ("-30s", "negative"),
+        ("soon", "not a number"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_tenuo-loadtest"))
+            .args(["--duration", arg])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "--duration {arg}: {stderr}");
+        assert!(
+            stderr.contains("--duration") && stderr.contains(reason),
+            "--duration {arg}: {stderr}"
+        );
+    }
 }

@@ -10,18 +10,30 @@
 //!   (read by `render.py`);
 //! - `# checksum-differs-from: <file>`: this file differs from that one (same
 //!   directory) only in `config.gateway`, so its pods' `checksum/config` must
-//!   differ from that render's (the `checksum-rolls` check).
+//!   differ from that render's (the `checksum-rolls` check);
+//! - `# api-versions: GROUP/VERSION,...`: rendered as if the cluster served
+//!   these APIs, as `helm template --api-versions` (read by `render.py`);
+//! - `# error-contains: TEXT`: with `expect:`, the failure's message must
+//!   hold TEXT, so a file fails for the reason it was written for.
+//!
+//! Besides the renders: the Istio example's gRPC provider is held to the
+//! rendered Service (`istio.rs`), the documents' `--set` arguments to shell
+//! quoting (`set_quoting.rs`), and the kind workflow to the Helm release
+//! whose engine rendered the chart (`workflows.rs`).
 
 mod availability;
 mod checks;
 mod figures;
 mod gateway;
+mod istio;
 mod objects;
 mod render;
 mod rollout;
 mod security;
+mod set_quoting;
 #[cfg(test)]
 mod tests;
+mod workflows;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -67,16 +79,37 @@ pub(crate) fn run() -> Result<()> {
         },
     ];
 
+    let example = std::fs::read_to_string(root.join(istio::EXAMPLE))
+        .with_context(|| format!("reading {}", istio::EXAMPLE))?;
+    let providers =
+        istio::providers(&example).with_context(|| format!("reading {}", istio::EXAMPLE))?;
+
     let mut rows = Vec::new();
+    let mut engine = String::new();
     for suite in &suites {
         let out = render::render(&sh, &root, suite)?;
         println!("{}: rendered with {}", suite.chart, out.engine);
         for r in &out.results {
-            rows.push(evaluate(&root, r)?);
+            rows.push(evaluate(&root, r, &providers)?);
         }
+        engine = out.engine;
     }
     compare_pairs(&mut rows)?;
-    report(&rows)
+    report(&rows)?;
+
+    workflows::check_helm(&root, &engine)?;
+    workflows::check_all(&root)?;
+
+    let unquoted = set_quoting::check(&root)?;
+    if !unquoted.is_empty() {
+        bail!(
+            "documented --set arguments with an unquoted `[` (zsh refuses them, bash may \
+             glob them); quote each one, e.g. --set 'config.trustedRoots[0]=KEY':\n  {}",
+            unquoted.join("\n  ")
+        );
+    }
+    println!("docs ok: every documented --set with brackets is quoted");
+    Ok(())
 }
 
 /// The `checksum-rolls` check, on every file naming the render it differs
@@ -127,6 +160,8 @@ struct Row {
     file: PathBuf,
     objects: usize,
     expect: Option<String>,
+    /// Text the expected failure's message must hold.
+    error_contains: Option<String>,
     failed: BTreeSet<&'static str>,
     details: Vec<String>,
     /// `checksum/config` by Deployment name, for `checksum-differs-from`.
@@ -137,14 +172,18 @@ struct Row {
 
 impl Row {
     fn passed(&self) -> bool {
+        let reason = self
+            .error_contains
+            .as_deref()
+            .is_none_or(|text| self.details.iter().any(|d| d.contains(text)));
         match &self.expect {
             None => self.failed.is_empty(),
-            Some(want) => self.failed.len() == 1 && self.failed.contains(want.as_str()),
+            Some(want) => reason && self.failed.len() == 1 && self.failed.contains(want.as_str()),
         }
     }
 }
 
-fn evaluate(root: &Path, r: &Rendered) -> Result<Row> {
+fn evaluate(root: &Path, r: &Rendered, providers: &[istio::Provider]) -> Result<Row> {
     let text = std::fs::read_to_string(root.join(&r.values))?;
     let directive = |key: &str| {
         text.lines()
@@ -160,6 +199,7 @@ fn evaluate(root: &Path, r: &Rendered) -> Result<Row> {
         file: r.values.clone(),
         objects: r.objects.len(),
         expect: directive("expect:"),
+        error_contains: directive("error-contains:"),
         failed: BTreeSet::new(),
         details: Vec::new(),
         checksums: BTreeMap::new(),
@@ -189,7 +229,10 @@ fn evaluate(root: &Path, r: &Rendered) -> Result<Row> {
     }
     row.checksums = rollout::checksums(&checks::pods(&typed));
     let defaults = directive("profile:").as_deref() == Some("defaults");
-    for v in checks::run_all(&typed, defaults) {
+    let mut violations = checks::run_all(&typed, defaults);
+    let gateway = checks::pods(&typed).iter().any(|p| p.gateway);
+    istio::check(&typed, providers, defaults && gateway, &mut violations);
+    for v in violations {
         fail(&mut row, v.check, format!("{}: {}", v.object, v.message));
     }
     Ok(row)
@@ -213,7 +256,12 @@ fn report(rows: &[Row]) -> Result<()> {
             (None, true) => "pass".to_owned(),
             (Some(want), true) => format!("fails as expected: {want}"),
             (None, false) => format!("FAILED: {}", failed.join(", ")),
-            (Some(want), false) => format!("WRONG: expected {want}, got [{}]", failed.join(", ")),
+            (Some(want), false) => match &r.error_contains {
+                Some(text) if failed == [want.as_str()] => {
+                    format!("WRONG: failed {want}, but no message holds {text:?}")
+                }
+                _ => format!("WRONG: expected {want}, got [{}]", failed.join(", ")),
+            },
         };
         println!("{:width$}  {:>7}  {result}", r.file.display(), r.objects);
         if !r.passed() || std::env::var_os("VERBOSE").is_some() {

@@ -71,7 +71,7 @@ PodMonitor left on the chart's own selector would match no pod.
 {{- define "tenuo-authorizer.validate" -}}
 {{- $c := .Values.config }}
 {{- if and (not $c.trustedRoots) (not $c.existingSecret) }}
-{{- fail "set config.trustedRoots (e.g. --set config.trustedRoots[0]=HEX) or config.existingSecret: the authorizer refuses to start without a trusted issuer" }}
+{{- fail "set config.trustedRoots (e.g. --set 'config.trustedRoots[0]=HEX') or config.existingSecret: the authorizer refuses to start without a trusted issuer" }}
 {{- end }}
 {{- if and $c.trustedRoots $c.existingSecret }}
 {{- fail "config.trustedRoots and config.existingSecret are exclusive: pick the env list or the reloadable Secret file" }}
@@ -79,6 +79,19 @@ PodMonitor left on the chart's own selector would match no pod.
 {{- $pm := .Values.metrics.podMonitor }}
 {{- if and (eq .Values.mode "sidecar") $pm.enabled (not $pm.selector) }}
 {{- fail "metrics.podMonitor.selector is empty in sidecar mode: the chart runs no pod of its own, so the default selector would scrape nothing; set it to your agent pods' labels (e.g. {app.kubernetes.io/name: my-agent})" }}
+{{- end }}
+{{- end }}
+
+{{/*
+ServiceMonitor and PodMonitor are Prometheus Operator kinds. On a cluster
+without its CRDs the API server would refuse the whole release with a bare
+"no matches for kind"; fail first and say what to install. `key` is the
+values key that turned the monitor on. `helm template` knows no cluster: it
+needs `--api-versions monitoring.coreos.com/v1` to render a monitor.
+*/}}
+{{- define "tenuo-authorizer.requireMonitoringAPI" -}}
+{{- if not (.ctx.Capabilities.APIVersions.Has "monitoring.coreos.com/v1") }}
+{{- fail (printf "%s is true, but this cluster does not serve monitoring.coreos.com/v1: install the Prometheus Operator CRDs (ServiceMonitor, PodMonitor) first, or set %s=false. With helm template, pass --api-versions monitoring.coreos.com/v1" .key .key) }}
 {{- end }}
 {{- end }}
 

@@ -60,6 +60,10 @@ pub struct Row {
     pub p50_us: u64,
     /// 90th percentile, µs.
     pub p90_us: u64,
+    /// 95th percentile, µs. Reports written before it existed (baselines
+    /// among them) read as 0.
+    #[serde(default)]
+    pub p95_us: u64,
     /// 99th percentile, µs.
     pub p99_us: u64,
     /// 99.9th percentile, µs.
@@ -105,6 +109,7 @@ impl Row {
             rps,
             p50_us: q(0.50),
             p90_us: q(0.90),
+            p95_us: q(0.95),
             p99_us: p99,
             p999_us: q(0.999),
             max_us: if h.is_empty() { 0 } else { h.max() },
@@ -144,12 +149,18 @@ pub struct Ratio {
     pub p50: f64,
     /// p90 ratio.
     pub p90: f64,
+    /// p95 ratio (0 in reports written before it existed).
+    #[serde(default)]
+    pub p95: f64,
     /// p99 ratio.
     pub p99: f64,
     /// p99.9 ratio.
     pub p999: f64,
     /// max ratio.
     pub max: f64,
+    /// mean ratio (0 in reports written before it existed).
+    #[serde(default)]
+    pub mean: f64,
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -167,9 +178,11 @@ impl Ratio {
             rps: ratio(a.rps, b.rps),
             p50: ratio(a.p50_us as f64, b.p50_us as f64),
             p90: ratio(a.p90_us as f64, b.p90_us as f64),
+            p95: ratio(a.p95_us as f64, b.p95_us as f64),
             p99: ratio(a.p99_us as f64, b.p99_us as f64),
             p999: ratio(a.p999_us as f64, b.p999_us as f64),
             max: ratio(a.max_us as f64, b.max_us as f64),
+            mean: ratio(a.mean_us, b.mean_us),
         }
     }
 }
@@ -238,5 +251,45 @@ impl Report {
             path: path.to_path_buf(),
             source,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use serde_json::Value;
+
+    use super::Report;
+
+    /// The committed CI baseline loads, whatever columns were added since.
+    #[test]
+    fn the_committed_baseline_loads() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("baselines/ci.json");
+        let report = Report::load(&path).expect("the CI baseline loads");
+        assert!(!report.targets[0].scenarios.is_empty());
+    }
+
+    /// A report written before p95 (and the mean ratio) existed reads them as 0.
+    #[test]
+    fn a_report_without_p95_reads_it_as_zero() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("baselines/ci.json");
+        let text = std::fs::read_to_string(&path).expect("the baseline");
+        let mut old: Value = serde_json::from_str(&text).expect("JSON");
+        let mut rows = 0;
+        let mut strip = |row: &mut Value| {
+            row.as_object_mut().expect("a row").remove("p95_us");
+            rows += 1;
+        };
+        for target in old["targets"].as_array_mut().expect("targets") {
+            for row in target["scenarios"].as_array_mut().expect("rows") {
+                strip(row);
+            }
+            strip(&mut target["overall"]);
+        }
+        assert!(rows > 0);
+        let report: Report = serde_json::from_value(old).expect("an old report loads");
+        assert!(report.targets[0].scenarios.iter().all(|r| r.p95_us == 0));
+        assert_eq!(report.targets[0].overall.p95_us, 0);
     }
 }

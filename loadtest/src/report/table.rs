@@ -1,6 +1,6 @@
-//! The terminal table: per target, each scenario and overall (requests/s, p50,
-//! p90, p99, p99.9, max, errors), the decision counts, and with two targets the
-//! ratio of each figure.
+//! The terminal table: per target, each scenario and overall (requests/s,
+//! mean, p50, p90, p95, p99, p99.9, max, errors), the decision counts, and with
+//! two targets the ratio of each figure.
 
 use std::fmt::Write;
 
@@ -10,20 +10,33 @@ use super::json::{Machine, Report, Row};
 fn header(out: &mut String) {
     let _ = writeln!(
         out,
-        "  {:<14} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>6}",
-        "scenario", "requests", "req/s", "p50", "p90", "p99", "p99.9", "max", "errors", "unexp"
+        "  {:<14} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>6}",
+        "scenario",
+        "requests",
+        "req/s",
+        "mean",
+        "p50",
+        "p90",
+        "p95",
+        "p99",
+        "p99.9",
+        "max",
+        "errors",
+        "unexp"
     );
 }
 
 fn line(out: &mut String, row: &Row) {
     let _ = writeln!(
         out,
-        "  {:<14} {:>9} {:>10.0} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>6}",
+        "  {:<14} {:>9} {:>10.0} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>6}",
         row.name,
         row.requests,
         row.rps,
+        format_us(row.mean_us.round() as u64),
         format_us(row.p50_us),
         format_us(row.p90_us),
+        format_us(row.p95_us),
         format_us(row.p99_us),
         format_us(row.p999_us),
         format_us(row.max_us),
@@ -101,16 +114,121 @@ pub fn render(report: &Report) -> String {
         );
         let _ = writeln!(
             out,
-            "  {:<14} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            "scenario", "req/s", "p50", "p90", "p99", "p99.9", "max"
+            "  {:<14} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            "scenario", "req/s", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"
         );
         for r in &report.ratios {
             let _ = writeln!(
                 out,
-                "  {:<14} {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x",
-                r.name, r.rps, r.p50, r.p90, r.p99, r.p999, r.max
+                "  {:<14} {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x",
+                r.name, r.rps, r.mean, r.p50, r.p90, r.p95, r.p99, r.p999, r.max
             );
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::report::{Ratio, RunSummary, TargetReport};
+    use crate::{Expect, Outcome, Recorder};
+
+    /// A row of 1 µs to 100 µs, one request each: mean 50.5 µs, p95 95 µs.
+    fn row(name: &str) -> Row {
+        let recorder = Recorder::new(vec![name.into()]);
+        for us in 1..=100 {
+            recorder.record(0, Duration::from_micros(us), &Outcome::Allow, Expect::Allow);
+        }
+        Row::from_stats(&recorder.take(Duration::from_secs(1))[0], 10_000.0)
+    }
+
+    fn report(targets: usize) -> Report {
+        let target = |name: &str| TargetReport {
+            name: name.into(),
+            url: "http://127.0.0.1:9090".into(),
+            scenarios: vec![row("cached")],
+            overall: row("overall"),
+        };
+        let ratios = if targets > 1 {
+            vec![Ratio {
+                name: "cached".into(),
+                rps: 1.0,
+                p50: 1.0,
+                p90: 1.0,
+                p95: 0.5,
+                p99: 1.0,
+                p999: 1.0,
+                max: 1.0,
+                mean: 2.0,
+            }]
+        } else {
+            Vec::new()
+        };
+        Report {
+            tool: "tenuo-loadtest".into(),
+            version: "0".into(),
+            machine: Machine {
+                verify_strict_per_sec: 10_000.0,
+                cores: 2,
+                online_cpus: None,
+            },
+            run: RunSummary {
+                model: "closed".into(),
+                users: Some(4),
+                rate: None,
+                duration_secs: 1.0,
+                rounds: 1,
+                depth: 2,
+                distinct: 64,
+                embedded: true,
+            },
+            targets: ["ours", "compare"][..targets]
+                .iter()
+                .map(|n| target(n))
+                .collect(),
+            ratios,
+        }
+    }
+
+    /// The cell under `column` in the line starting with `first` (after the
+    /// header line that names the columns).
+    fn cell(table: &str, header_first: &str, first: &str, column: &str) -> String {
+        let lines: Vec<&str> = table.lines().collect();
+        let h = lines
+            .iter()
+            .position(|l| l.split_whitespace().next() == Some(header_first))
+            .expect("a header");
+        let at = lines[h]
+            .split_whitespace()
+            .position(|c| c == column)
+            .unwrap_or_else(|| panic!("no {column} column in {}", lines[h]));
+        let line = lines[h..]
+            .iter()
+            .find(|l| l.split_whitespace().next() == Some(first))
+            .expect("the row");
+        line.split_whitespace().nth(at).expect("a cell").to_owned()
+    }
+
+    #[test]
+    fn the_table_has_mean_and_p95_columns() {
+        let r = row("cached");
+        assert_eq!(r.p95_us, 95);
+        assert!((r.mean_us - 50.5).abs() < 0.01, "{}", r.mean_us);
+        let table = render(&report(1));
+        assert_eq!(cell(&table, "scenario", "cached", "mean"), "51µs");
+        assert_eq!(cell(&table, "scenario", "cached", "p95"), "95µs");
+        assert_eq!(cell(&table, "scenario", "cached", "p50"), "50µs");
+        assert_eq!(cell(&table, "scenario", "overall", "p99"), "99µs");
+    }
+
+    #[test]
+    fn the_ratio_table_has_mean_and_p95_columns() {
+        let table = render(&report(2));
+        let ratios = &table[table.find("compare / ours").expect("ratios")..];
+        assert_eq!(cell(ratios, "scenario", "cached", "mean"), "2.00x");
+        assert_eq!(cell(ratios, "scenario", "cached", "p95"), "0.50x");
+    }
 }

@@ -43,6 +43,7 @@ pub(crate) const CHECKS: &[(&str, &str)] = &[
     ("network-policy", "a gateway's pods are selected by a NetworkPolicy for ingress and egress"),
     ("hpa", "an HPA targets a Deployment that leaves replicas to it, with metrics and min <= max"),
     ("monitors", "ServiceMonitor and PodMonitor scrape port metrics at /metrics"),
+    ("istio-grpc-port", "the Service port the Istio example's gRPC provider calls is HTTP/2 to Istio (appProtocol, else name), and default values render that Service"),
     ("defaults", "default values render no monitor and no debug mode"),
     ("resource-figures", "default values: a sidecar gets the guide's requests 10m/32Mi and limits 100m/64Mi exactly, a gateway at least those"),
 ];
@@ -55,6 +56,7 @@ pub(crate) const UNIT_TESTED: &[&str] = &[
     "app-label",
     "service-ports",
     "monitors",
+    "istio-grpc-port",
 ];
 
 /// One broken property.

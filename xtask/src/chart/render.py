@@ -16,7 +16,10 @@ a parent chart that includes this one (the sidecar snippet's consumer).
 
 A values file's leading comments may hold `# set: PATH=VALUE` lines: each is applied on
 top of the file as `helm --set PATH=VALUE` would be (Helm's own `--set` parser), so the
-matrix covers the guide's literal `--set config.trustedRoots[0]=KEY` install.
+matrix covers the guide's literal `--set 'config.trustedRoots[0]=KEY'` install. An
+`# api-versions: GROUP/VERSION,...` line renders as if the cluster served those APIs
+(`.Capabilities.APIVersions`, as `helm template --api-versions`); without one, only
+Kubernetes' built-in APIs are there, as on a cluster without the Prometheus Operator.
 """
 
 from __future__ import annotations
@@ -48,17 +51,22 @@ def yaml_to_json(doc: str):
     return yaml.safe_load(doc) or {}
 
 
-def set_directives(values_file: str) -> list[str]:
-    """The `# set:` expressions among the file's leading comment lines."""
+def directives(values_file: str, key: str) -> list[str]:
+    """The values of `# KEY:` among the file's leading comment lines."""
     out = []
     with open(values_file, encoding="utf-8") as f:
         for line in f:
             if not line.startswith("#"):
                 break
             body = line.lstrip("#").strip()
-            if body.startswith("set:"):
-                out.append(body[len("set:") :].strip())
+            if body.startswith(key + ":"):
+                out.append(body[len(key) + 1 :].strip())
     return out
+
+
+def api_versions(values_file: str) -> list[str]:
+    """The `# api-versions:` list (comma-separated, any number of lines)."""
+    return [v.strip() for d in directives(values_file, "api-versions") for v in d.split(",") if v.strip()]
 
 
 def merge(base: dict, top: dict) -> dict:
@@ -88,7 +96,24 @@ def split(manifests: dict[str, str]) -> list[dict]:
     return objects
 
 
-def run_library(chart_dir: str, values: dict, release: str, namespace: str) -> dict:
+def render_library(chart, values: dict, release: str, namespace: str, apis: list[str]) -> dict:
+    """`Chart.render`, plus the API versions the cluster is taken to serve. The
+    wrapper's `render` does not pass them on, but its native call takes them
+    (`api_versions`, Helm's `--api-versions`) and rejects an unknown option, so a
+    helm-python-sdk that dropped it fails loudly here rather than render without."""
+    if not apis:
+        return chart.render(values, name=release, namespace=namespace, is_install=True)
+    from helm_python import _native
+
+    opts = {"name": release, "namespace": namespace, "is_install": True, "api_versions": apis}
+    return json.loads(
+        _native.call_string("helm_render", chart._raw(), json.dumps(values), json.dumps(opts))
+    )
+
+
+def run_library(
+    chart_dir: str, values: dict, release: str, namespace: str, apis: list[str]
+) -> dict:
     out: dict = {"stage": "ok", "error": None, "lint": [], "objects": []}
     with helm.Chart.load(chart_dir) as chart:
         try:
@@ -96,7 +121,7 @@ def run_library(chart_dir: str, values: dict, release: str, namespace: str) -> d
         except helm.HelmError as err:
             return {**out, "stage": "schema", "error": str(err)}
         try:
-            manifests = chart.render(values, name=release, namespace=namespace, is_install=True)
+            manifests = render_library(chart, values, release, namespace, apis)
         except helm.HelmError as err:
             return {**out, "stage": "render", "error": str(err)}
     # Schema and template errors are reported above; lint adds Helm's other findings.
@@ -122,14 +147,22 @@ def run_library(chart_dir: str, values: dict, release: str, namespace: str) -> d
 
 
 def run_binary(
-    chart_dir: str, values_file: str, sets: list[str], release: str, namespace: str
+    chart_dir: str,
+    values_file: str,
+    sets: list[str],
+    release: str,
+    namespace: str,
+    apis: list[str],
 ) -> dict:
     out: dict = {"stage": "ok", "error": None, "lint": [], "objects": []}
     common = ["--namespace", namespace, "--values", values_file]
     for expr in sets:
         common += ["--set", expr]
+    capabilities = [arg for api in apis for arg in ("--api-versions", api)]
     tpl = subprocess.run(
-        ["helm", "template", release, chart_dir, *common], capture_output=True, text=True
+        ["helm", "template", release, chart_dir, *common, *capabilities],
+        capture_output=True,
+        text=True,
     )
     if tpl.returncode != 0:
         stage = "schema" if "schema" in tpl.stderr else "render"
@@ -180,22 +213,25 @@ def main() -> int:
             )
         results = []
         for values_file in args.values:
-            sets = set_directives(values_file)
+            sets = directives(values_file, "set")
+            apis = api_versions(values_file)
             if helm is not None:
                 with open(values_file, encoding="utf-8") as f:
                     values = helm.values_from_yaml(f.read()) or {}
                 for expr in sets:
                     values = merge(values, helm.parse_set_string(expr))
-                res = run_library(chart_dir, values, args.release, args.namespace)
+                res = run_library(chart_dir, values, args.release, args.namespace, apis)
             else:
-                res = run_binary(chart_dir, values_file, sets, args.release, args.namespace)
+                res = run_binary(
+                    chart_dir, values_file, sets, args.release, args.namespace, apis
+                )
             results.append({"values": values_file, **res})
 
-    engine = (
-        f"helm-python-sdk {helm.__version__} (Helm {helm.helm_sdk_version()})"
-        if helm is not None
-        else "helm binary"
-    )
+    if helm is not None:
+        engine = f"helm-python-sdk {helm.__version__} (Helm {helm.helm_sdk_version()})"
+    else:
+        version = subprocess.run(["helm", "version", "--short"], capture_output=True, text=True)
+        engine = f"helm binary (Helm {version.stdout.strip()})"
     json.dump({"engine": engine, "results": results}, sys.stdout)
     return 0
 

@@ -12,7 +12,7 @@ use super::checks::{run_all, UNIT_TESTED};
 use super::figures::{against_guide, millis, QuantityError};
 use super::objects::{first_difference, parse, Typed};
 use super::render::RawObject;
-use super::{gateway, rollout};
+use super::{gateway, istio, rollout};
 
 fn typed(objects: Vec<Value>) -> Vec<Typed> {
     objects
@@ -155,7 +155,103 @@ fn unit_cases() -> Vec<(&'static str, Vec<&'static str>)> {
         "monitors",
         failed(set(vec![deployment(), service()], vec![monitor])),
     ));
+
+    // The chart's Service before it declared the protocol: port `http`, no
+    // appProtocol, so Istio sends the example's gRPC check over HTTP/1.1.
+    cases.push((
+        "istio-grpc-port",
+        istio_check(istio_service(None, "http"), false),
+    ));
+    // appProtocol wins over the name: a `grpc` name does not rescue `http`.
+    cases.push((
+        "istio-grpc-port",
+        istio_check(istio_service(Some("http"), "grpc"), false),
+    ));
+    let mut s = istio_service(Some("http2"), "http");
+    s["spec"]["ports"][0]["port"] = json!(8080);
+    cases.push(("istio-grpc-port", istio_check(s, false)));
+    let mut s = istio_service(Some("http2"), "http");
+    s["metadata"]["name"] = json!("renamed");
+    cases.push(("istio-grpc-port", istio_check(s, true)));
     cases
+}
+
+fn istio_providers() -> Vec<istio::Provider> {
+    vec![istio::Provider {
+        name: "tenuo".into(),
+        service: "gw.tenuo-system.svc.cluster.local".into(),
+        port: 9090,
+    }]
+}
+
+/// `service()` in namespace tenuo-system, its first port with this protocol.
+fn istio_service(app_protocol: Option<&str>, name: &str) -> Value {
+    let mut s = service();
+    s["metadata"]["namespace"] = json!("tenuo-system");
+    s["spec"]["ports"][0]["name"] = json!(name);
+    if let Some(app) = app_protocol {
+        s["spec"]["ports"][0]["appProtocol"] = json!(app);
+    }
+    s
+}
+
+fn istio_check(service: Value, must_match: bool) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    istio::check(
+        &typed(vec![service]),
+        &istio_providers(),
+        must_match,
+        &mut out,
+    );
+    out.into_iter().map(|v| v.check).collect()
+}
+
+#[test]
+fn istio_takes_app_protocol_then_the_name() {
+    for (app, name) in [
+        (Some("http2"), "http"),
+        (Some("grpc"), "http"),
+        (Some("kubernetes.io/h2c"), "http"),
+        (Some("HTTP2"), "tcp"),
+        (None, "grpc"),
+        (None, "grpc-ext-authz"),
+        (None, "http2"),
+        (None, "http2-api"),
+    ] {
+        assert!(
+            istio_check(istio_service(app, name), true).is_empty(),
+            "appProtocol {app:?}, name {name}"
+        );
+    }
+    for (app, name) in [
+        (None, "http"),
+        (None, "http-grpc"),
+        (None, "web"),
+        (Some("http"), "http2"),
+        (Some("tcp"), "grpc"),
+    ] {
+        assert_eq!(
+            istio_check(istio_service(app, name), false),
+            ["istio-grpc-port"],
+            "appProtocol {app:?}, name {name}"
+        );
+    }
+}
+
+#[test]
+fn the_istio_example_names_the_charts_default_service() {
+    let path = crate::project_root().join(istio::EXAMPLE);
+    let text = std::fs::read_to_string(path).expect("the example");
+    let providers = istio::providers(&text).expect("parsed");
+    assert_eq!(
+        providers,
+        [istio::Provider {
+            name: "tenuo".into(),
+            service: "tenuo-authorizer.tenuo-system.svc.cluster.local".into(),
+            port: 9090,
+        }]
+    );
+    assert!(istio::providers("apiVersion: v1\nkind: ConfigMap\n").is_err());
 }
 
 #[test]

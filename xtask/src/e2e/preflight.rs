@@ -1,10 +1,11 @@
 //! What each backend needs on this machine, checked before anything is
 //! built, with the fix in the message. kind: docker (a running engine, and
 //! BuildKit through buildx: e2e/kind/Dockerfile's cache mounts need it), kind,
-//! helm, kubectl and jq; the agents run in the cluster, so no Python. local:
-//! jq, and the project's Python environment with the reference SDK (the agents)
-//! and Helm's engine (rendering), made under `target/` on first use; one that
-//! cannot be made is an error, never a skipped scenario, in CI or not. jq runs
+//! helm (major version 4, the one the chart is checked with), kubectl and jq;
+//! the agents run in the cluster, so no Python. local: jq, and the project's
+//! Python environment with the reference SDK (the agents) and Helm's engine
+//! (rendering), made under `target/` on first use; one that cannot be made is
+//! an error, never a skipped scenario, in CI or not. jq runs
 //! the guide's log filters in the denial scenarios, on either backend.
 
 use anyhow::{bail, Result};
@@ -16,10 +17,15 @@ use super::python;
 const KIND_TOOLS: [(&str, &str); 5] = [
     ("docker", "Docker Engine or Docker Desktop, running"),
     ("kind", "kind v0.29.0"),
-    ("helm", "Helm v3.18"),
+    ("helm", HELM),
     ("kubectl", "kubectl v1.33"),
     ("jq", JQ),
 ];
+/// The Helm release that `cargo xtask chart` renders with (the engine inside
+/// helm-python-sdk 0.2.2) and that the kind workflow installs: the cluster
+/// must install the chart with the engine that checked it.
+const HELM: &str = "Helm v4.2.3";
+const HELM_MAJOR: u64 = 4;
 /// What to install for jq.
 const JQ: &str = "jq, e.g. `apt-get install jq` or `brew install jq`";
 
@@ -55,6 +61,15 @@ pub(crate) fn kind(sh: &Shell) -> Result<()> {
                  start Docker, or check that this user may use its socket"
                     .to_owned(),
             );
+        } else if tool == "helm" {
+            let version = cmd!(sh, "helm version --short")
+                .quiet()
+                .ignore_stderr()
+                .read()
+                .unwrap_or_default();
+            if let Some(problem) = helm_major_problem(&version) {
+                missing.push(problem);
+            }
         } else if tool == "docker" && !docker_ok(sh, &["buildx", "version"]) {
             missing.push(
                 "docker buildx: `docker buildx version` fails, and e2e/kind/Dockerfile needs \
@@ -76,6 +91,27 @@ pub(crate) fn kind(sh: &Shell) -> Result<()> {
     )
 }
 
+/// Why `helm version --short` output (`v4.2.3+g...`) is not the Helm the chart
+/// is checked with, or `None` when its major version is right.
+fn helm_major_problem(version: &str) -> Option<String> {
+    let shown = version.trim();
+    let major = shown
+        .strip_prefix('v')
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.parse::<u64>().ok());
+    match major {
+        Some(HELM_MAJOR) => None,
+        Some(_) => Some(format!(
+            "helm: {shown} is on PATH, but the chart is rendered and checked with Helm \
+             {HELM_MAJOR} (install {HELM}, the release CI installs and `cargo xtask chart` \
+             renders with)"
+        )),
+        None => Some(format!(
+            "helm: `helm version --short` printed {shown:?}, not a version; install {HELM}"
+        )),
+    }
+}
+
 /// jq, and the project's Python environment (made now if it is not yet).
 pub(crate) fn local(sh: &Shell) -> Result<()> {
     if !on_path(sh, "jq") {
@@ -86,4 +122,23 @@ pub(crate) fn local(sh: &Shell) -> Result<()> {
     }
     python()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::helm_major_problem;
+
+    #[test]
+    fn helm_must_be_major_version_4() {
+        assert_eq!(helm_major_problem("v4.2.3+g8f8c8a1\n"), None);
+        assert_eq!(helm_major_problem("v4.3.0"), None);
+        let old = helm_major_problem("v3.18.4+gd80839c").expect("Helm 3 refused");
+        assert!(
+            old.contains("v3.18.4") && old.contains("Helm v4.2.3"),
+            "{old}"
+        );
+        assert!(helm_major_problem("v5.0.0").is_some());
+        assert!(helm_major_problem("").is_some());
+        assert!(helm_major_problem("version.BuildInfo{}").is_some());
+    }
 }
