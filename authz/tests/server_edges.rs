@@ -9,9 +9,9 @@ mod support;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use support::{http, now, read_response, start_gateway};
+use support::{eventually, http, now, read_response, start_gateway};
 use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};
 use tenuo_authz::crypto::SigningKey;
 use tenuo_authz::mint::Issue;
@@ -42,18 +42,6 @@ fn path_args(path: &str) -> Args {
     let mut args = Args::new();
     args.insert("path".into(), ArgValue::String(path.into()));
     args
-}
-
-/// Waits (up to `limit`) until `done` holds; returns whether it did.
-fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    done()
 }
 
 /// The `tool` label values of `tenuo_authz_total`.

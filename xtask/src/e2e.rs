@@ -116,22 +116,26 @@ fn target_dir(root: &Path) -> PathBuf {
         .unwrap_or_else(|| root.join("target"))
 }
 
+/// A debug build of `tenuo-authorizer`, or the prebuilt one
+/// `TENUO_AUTHORIZER_BIN` names.
+pub(crate) fn authorizer_bin(sh: &Shell, root: &Path) -> Result<PathBuf> {
+    if let Some(bin) = std::env::var_os("TENUO_AUTHORIZER_BIN") {
+        return Ok(PathBuf::from(bin));
+    }
+    cmd!(
+        sh,
+        "cargo build --quiet -p tenuo-authz --features server --bin tenuo-authorizer"
+    )
+    .run()
+    .context("building tenuo-authorizer")?;
+    Ok(target_dir(root).join("debug").join("tenuo-authorizer"))
+}
+
 /// Debug builds of `tenuo-authorizer` and the control plane.
 /// `TENUO_AUTHORIZER_BIN` uses a prebuilt authorizer instead.
 fn build_local(sh: &Shell, root: &Path) -> Result<Bins> {
     let dir = target_dir(root).join("debug");
-    let authorizer = match std::env::var_os("TENUO_AUTHORIZER_BIN") {
-        Some(bin) => PathBuf::from(bin),
-        None => {
-            cmd!(
-                sh,
-                "cargo build --quiet -p tenuo-authz --features server --bin tenuo-authorizer"
-            )
-            .run()
-            .context("building tenuo-authorizer")?;
-            dir.join("tenuo-authorizer")
-        }
-    };
+    let authorizer = authorizer_bin(sh, root)?;
     cmd!(
         sh,
         "cargo build --quiet -p tenuo-e2e --features control-plane --bin control-plane"

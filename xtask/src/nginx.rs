@@ -19,7 +19,7 @@ use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};
 use tenuo_authz::crypto::SigningKey;
 use tenuo_authz::mint::Issue;
 use tenuo_authz::pop::{sign_pop, Args};
-use xshell::{cmd, Shell};
+use xshell::Shell;
 
 use crate::project_root;
 
@@ -57,18 +57,7 @@ pub(crate) fn run() -> Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(&root);
     // `TENUO_AUTHORIZER_BIN` runs a prebuilt authorizer instead, as `cargo xtask e2e` does.
-    let authorizer_bin = match std::env::var_os("TENUO_AUTHORIZER_BIN") {
-        Some(bin) => PathBuf::from(bin),
-        None => {
-            cmd!(
-                sh,
-                "cargo build --quiet -p tenuo-authz --features server --bin tenuo-authorizer"
-            )
-            .run()
-            .context("building tenuo-authorizer")?;
-            root.join("target/debug/tenuo-authorizer")
-        }
-    };
+    let authorizer_bin = crate::e2e::authorizer_bin(&sh, &root)?;
     let work = root.join("target/xtask-nginx");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;

@@ -43,6 +43,18 @@ pub(crate) fn now() -> u64 {
         .as_secs()
 }
 
+/// Waits (up to `limit`, polling) until `done` holds; returns whether it did.
+pub(crate) fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    done()
+}
+
 /// Writes `contents` to `name` in this test process's own temporary directory.
 pub(crate) fn write_temp(name: &str, contents: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tenuo-server-test-{}", std::process::id()));
