@@ -55,6 +55,13 @@ pub(crate) fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> boo
     done()
 }
 
+/// Sends SIGTERM to `child`, with a system call: minimal systems (Debian's
+/// minbase) have no `kill` program.
+pub(crate) fn sigterm(child: &Child) -> std::io::Result<()> {
+    use rustix::process::{kill_process, Pid, Signal};
+    kill_process(Pid::from_child(child), Signal::TERM).map_err(std::io::Error::from)
+}
+
 /// Writes `contents` to `name` in this test process's own temporary directory.
 pub(crate) fn write_temp(name: &str, contents: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tenuo-server-test-{}", std::process::id()));
@@ -199,12 +206,7 @@ impl ServerProcess {
 
     /// Sends SIGTERM.
     pub(crate) fn terminate(&self) {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("kill");
-        assert!(status.success());
+        sigterm(&self.child).expect("SIGTERM tenuo-authorizer");
     }
 
     /// Waits for exit, at most `limit`.
@@ -394,12 +396,7 @@ impl ExactProcess {
 
     /// SIGTERM, then the exit status (at most 30 s).
     pub(crate) fn stop(mut self) -> ExitStatus {
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("kill");
-        assert!(status.success());
+        sigterm(&self.child).expect("SIGTERM tenuo-authorizer");
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {

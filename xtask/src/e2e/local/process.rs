@@ -119,8 +119,9 @@ impl Process {
 
     /// SIGTERM, then wait (at most 40 s) for the graceful exit.
     pub(crate) fn terminate(&mut self) -> Result<()> {
-        let pid = self.child.id().to_string();
-        Command::new("kill").args(["-TERM", &pid]).status()?;
+        // A system call, not the `kill` program: minimal systems lack it.
+        use rustix::process::{kill_process, Pid, Signal};
+        kill_process(Pid::from_child(&self.child), Signal::TERM).map_err(std::io::Error::from)?;
         let deadline = Instant::now() + Duration::from_secs(40);
         while Instant::now() < deadline {
             if let Some(status) = self.child.try_wait()? {
