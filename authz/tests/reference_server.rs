@@ -293,6 +293,10 @@ fn verdict(reply: &Reply, reason_field: &str) -> (u16, String) {
 
 #[test]
 fn python_sdk_requests_get_the_references_answers() {
+    // The reference binary first: on a fresh machine it is built on first use,
+    // which takes minutes, and the SDK's PoPs are only good for a short window
+    // from the moment they are signed.
+    support::reference_server::binary();
     let minted = support::python::run_json(CASES, &[]);
     let trusted = minted["trusted"].as_str().expect("trusted key");
     let cases = minted["cases"].as_array().expect("cases");

@@ -213,13 +213,17 @@ fn slow_body(addr: SocketAddr, extra_header: &str) -> TcpStream {
 
 #[test]
 fn shedding_is_counted_and_logged_while_probes_keep_answering() {
+    let started = std::time::Instant::now();
     let s = start_gateway(
         &control_plane().public_key(),
         &[("TENUO_MAX_CONCURRENCY", "4")],
     );
-    let mut slow: Vec<TcpStream> = (0..4).map(|_| slow_body(s.addr, "")).collect();
-    // Once the four hold every slot, a decision is shed.
-    let shed = eventually(Duration::from_secs(4), || {
+    // Slow clients until a decision is shed: the server handles connections
+    // concurrently, so a probe may take a slot before a slow client does (and
+    // that client is shed instead); one more slow client each round settles it.
+    let mut slow: Vec<TcpStream> = Vec::new();
+    let shed = eventually(Duration::from_secs(20), || {
+        slow.push(slow_body(s.addr, ""));
         s.request("GET", "/files/read?path=/data/a", &[], "").status == 503
     });
     assert!(shed, "no request was shed with every slot held");
@@ -248,7 +252,9 @@ fn shedding_is_counted_and_logged_while_probes_keep_answering() {
         );
     }
     assert!(s.metric("tenuo_requests_shed_total{reason=\"overloaded\"}") >= 3.0);
-    // The held requests are cut by the request timeout, and counted as such.
+    // The held requests are cut by the request timeout, and counted as such;
+    // the slow clients that found no slot were shed at once.
+    let mut timeouts = 0;
     for stream in &mut slow {
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
@@ -256,16 +262,26 @@ fn shedding_is_counted_and_logged_while_probes_keep_answering() {
         let reply = read_response(stream);
         let text = String::from_utf8_lossy(&reply);
         assert!(text.starts_with("HTTP/1.1 503"), "{text}");
-        assert!(text.contains(r#""reason":"timeout""#), "{text}");
+        if text.contains(r#""reason":"timeout""#) {
+            timeouts += 1;
+        } else {
+            assert!(text.contains(r#""reason":"overloaded""#), "{text}");
+        }
     }
+    assert!(timeouts >= 4, "{timeouts} held requests timed out");
     assert!(eventually(Duration::from_secs(5), || {
         s.metric("tenuo_requests_shed_total{reason=\"timeout\"}") >= 4.0
     }));
     let lines = s.log_lines(|line| line["event"] == "requests_shed");
     assert!(!lines.is_empty(), "no requests_shed line");
     assert!(lines.iter().all(|line| line["count"].as_u64() >= Some(1)));
-    // At most one line a second: far fewer lines than refusals.
-    assert!(lines.len() < 7, "{} requests_shed lines", lines.len());
+    // At most one line a second.
+    let seconds = started.elapsed().as_secs() as usize + 1;
+    assert!(
+        lines.len() <= seconds,
+        "{} requests_shed lines in {seconds} s",
+        lines.len()
+    );
 }
 
 #[test]

@@ -5,7 +5,10 @@
 //!
 //! The programs run through plain `jq`, with no `-R`/`fromjson?` wrapper: a
 //! log stream that is not one JSON object per line breaks the operator's jq,
-//! so it must break ours, and the error names the first offending line.
+//! so it must break ours, and the error names the first offending line. Where
+//! the `jq` program is not installed (a fresh machine running the unit tests),
+//! the same programs run in libjq, jq's own engine, through its Python bindings
+//! in the project's Python environment (`tenuo-pyenv`).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -70,15 +73,73 @@ pub(crate) fn count_of(counts: &[(u64, String)], reason: &str) -> u64 {
         .map_or(0, |(n, _)| *n)
 }
 
+/// What runs the guide's jq programs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Jq {
+    /// The `jq` program on PATH.
+    Program,
+    /// libjq, through its Python bindings in the project's environment.
+    Library,
+}
+
+impl Jq {
+    /// The `jq` program when installed, else libjq.
+    fn here() -> Self {
+        if jq_available() {
+            Self::Program
+        } else {
+            Self::Library
+        }
+    }
+
+    /// The command that runs `jq ARGS` over its standard input.
+    fn command(self, args: &[&str]) -> Result<Command> {
+        match self {
+            Self::Program => {
+                let mut command = Command::new("jq");
+                command.args(args);
+                Ok(command)
+            }
+            Self::Library => {
+                let python = tenuo_pyenv::python().context(
+                    "jq is not installed, and the project's Python environment (with libjq's \
+                     bindings) could not be made: install jq, or Python 3 with its venv module",
+                )?;
+                let mut command = Command::new(python);
+                command.arg("-c").arg(LIBJQ_AS_JQ).args(args);
+                Ok(command)
+            }
+        }
+    }
+}
+
+/// `jq [-r] PROGRAM` over standard input, in libjq: each output on its own
+/// line, strings raw with `-r`; an input that is not JSON fails, as with jq.
+const LIBJQ_AS_JQ: &str = r#"
+import json, sys, jq
+args = sys.argv[1:]
+raw, program = "-r" in args, args[-1]
+try:
+    outputs = jq.compile(program).input_text(sys.stdin.read()).all()
+except ValueError as error:
+    sys.exit(f"jq: error: {error}")
+for out in outputs:
+    print(out if raw and isinstance(out, str) else json.dumps(out))
+"#;
+
 /// Runs `jq ARGS` with `input` on stdin; its stdout, or why it failed.
 fn jq(args: &[&str], input: &str) -> Result<String> {
-    let mut child = Command::new("jq")
-        .args(args)
+    jq_with(Jq::here(), args, input)
+}
+
+fn jq_with(runner: Jq, args: &[&str], input: &str) -> Result<String> {
+    let mut child = runner
+        .command(args)?
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .context("running jq (the guide's filters need it on PATH)")?;
+        .with_context(|| format!("running jq ({runner:?})"))?;
     let mut stdin = child.stdin.take().context("jq stdin")?;
     let text = input.to_owned();
     // Written from another thread: jq's output can fill its pipe before it
@@ -208,7 +269,6 @@ mod tests {
 
     #[test]
     fn the_guides_filters_select_as_the_guide_says() {
-        assert!(jq_available(), "jq must be installed to run these tests");
         assert_eq!(ids(&denial_lines(LOG).unwrap()), ["a", "b", "c"]);
         assert_eq!(ids(&tool_lines(LOG).unwrap()), ["a", "c", "d"]);
         let counts = count_by_reason(LOG).unwrap();
@@ -221,6 +281,35 @@ mod tests {
         );
         assert_eq!(count_of(&counts, "missing_pop"), 2);
         assert_eq!(count_of(&counts, "invalid_pop"), 0);
+    }
+
+    /// libjq answers as the program does (run here whether or not jq is installed).
+    #[test]
+    fn libjq_runs_the_guides_programs_as_jq_does() {
+        let all = jq_with(Jq::Library, &[ALL_DENIALS], LOG).unwrap();
+        assert_eq!(ids(&values(&all).unwrap()), ["a", "b", "c"]);
+        let reasons = jq_with(Jq::Library, &["-r", COUNT_BY_REASON], LOG).unwrap();
+        assert_eq!(
+            reasons.lines().collect::<Vec<_>>(),
+            ["missing_pop", "tool_not_in_warrant", "missing_pop"]
+        );
+        if jq_available() {
+            for args in [&[ALL_DENIALS][..], &[BY_TOOL], &["-r", COUNT_BY_REASON]] {
+                let program = values_or_lines(&jq_with(Jq::Program, args, LOG).unwrap());
+                let library = values_or_lines(&jq_with(Jq::Library, args, LOG).unwrap());
+                assert_eq!(program, library, "jq {args:?}");
+            }
+        }
+        let broken = format!("{LOG}not json\n");
+        assert!(jq_with(Jq::Library, &[ALL_DENIALS], &broken).is_err());
+    }
+
+    /// Output compared by value: the program pretty-prints, libjq does not.
+    fn values_or_lines(text: &str) -> Vec<String> {
+        values(text).map_or_else(
+            |_| text.lines().map(str::to_owned).collect(),
+            |values| values.iter().map(Value::to_string).collect(),
+        )
     }
 
     #[test]

@@ -18,8 +18,9 @@ use std::process::{Command, Stdio};
 
 use sha2::Digest;
 
-/// The packages, pinned: the reference Python SDK and Helm's engine.
-pub const PACKAGES: &[&str] = &["tenuo==0.3.3", "helm-python-sdk==0.2.2"];
+/// The packages, pinned: the reference Python SDK, Helm's engine, and libjq's
+/// bindings (the guide's jq programs, where the `jq` program is not installed).
+pub const PACKAGES: &[&str] = &["tenuo==0.3.3", "helm-python-sdk==0.2.2", "jq==1.13.0"];
 
 /// Why the environment could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +56,21 @@ pub enum PythonEnvError {
     /// The environment's interpreter is not where it should be.
     #[error("{} was not created", .0.display())]
     Missing(PathBuf),
+    /// No Cargo target directory holds the running program.
+    #[error("no Cargo target directory (one with CACHEDIR.TAG) holds {}", .0.display())]
+    NoTargetDir(PathBuf),
+}
+
+/// The environment's `python` under the target directory of the running
+/// program (a test or a tool Cargo built), made on first use.
+pub fn python() -> Result<PathBuf, PythonEnvError> {
+    let exe = std::env::current_exe().unwrap_or_default();
+    // Cargo marks the root of every target directory with CACHEDIR.TAG.
+    let target = exe
+        .ancestors()
+        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+        .ok_or_else(|| PythonEnvError::NoTargetDir(exe.clone()))?;
+    python_in(target)
 }
 
 /// The environment's `python` under `target_dir`, made on first use.
