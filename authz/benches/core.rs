@@ -7,9 +7,9 @@
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion};
-use tenuo_authz::batch::SignatureCriterion;
 use tenuo_authz::chain::PreparedChain;
 use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};
+use tenuo_authz::crypto::SignatureCriterion;
 use tenuo_authz::crypto::SigningKey;
 use tenuo_authz::decision::{authorize, Call, Policy, TrustedIssuers};
 use tenuo_authz::mint::{encode_chain, Attenuate, Issue};

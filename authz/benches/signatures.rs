@@ -15,7 +15,7 @@ use criterion::{black_box, criterion_group, BenchmarkId, Criterion, Throughput};
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
-use tenuo_authz::batch::{verify_all, verify_each, verify_one};
+use tenuo_authz::crypto::{verify_all, verify_each, verify_one};
 use tenuo_authz::crypto::{PublicKey, Signature, SigningKey};
 
 const SIZES: [usize; 8] = [1, 2, 4, 8, 16, 32, 64, 128];

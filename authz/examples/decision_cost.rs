@@ -37,7 +37,7 @@ mod decision_setup;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use tenuo_authz::batch::SignatureCriterion;
+use tenuo_authz::crypto::SignatureCriterion;
 use tenuo_authz::crypto::SigningKey;
 use tenuo_authz::decision::Policy;
 use tenuo_authz::Authorizer;
@@ -107,7 +107,7 @@ fn operation(mode: &str) -> Result<Op, Box<dyn std::error::Error>> {
                 .collect();
             Ok(Box::new(move || {
                 let refs: Vec<_> = items.iter().map(|(k, m, s)| (k, m.as_slice(), s)).collect();
-                let verdicts = tenuo_authz::batch::verify_each(black_box(&refs));
+                let verdicts = tenuo_authz::crypto::verify_each(black_box(&refs));
                 if verdicts.iter().all(Result::is_ok) {
                     Ok(())
                 } else {

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sha2::Digest;
 
-use crate::batch::SignatureCriterion;
 use crate::chain::PreparedChain;
+use crate::crypto::SignatureCriterion;
 use crate::wire::{decode_bytes, decode_token_bytes, DecodeError};
 
 /// Bytes per unit of cache weight.

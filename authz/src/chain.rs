@@ -15,9 +15,9 @@ use std::collections::HashSet;
 
 use crate::approval::link::{check_link as check_approval_link, LinkFailure};
 use crate::approval::LeafApprovals;
-use crate::batch::SignatureCriterion;
 use crate::constraint::{Constraint, ConstraintSet};
 use crate::crypto::PublicKey;
+use crate::crypto::SignatureCriterion;
 use crate::deny::{ChainError, Denial};
 use crate::name_map::NameMap;
 use crate::warrant::{Payload, Warrant, WarrantId, WarrantType};
@@ -220,7 +220,7 @@ fn first_static_failure(
         .zip(&messages)
         .map(|(w, m)| (w.issuer(), m.as_slice(), w.signature()))
         .collect();
-    if let Err(error) = crate::batch::verify_all_with(&items, criterion) {
+    if let Err(error) = crate::crypto::verify_all_with(&items, criterion) {
         let id = chain.get(error.index).unwrap_or(&chain[0]).payload().id;
         return Some((
             Stage::Shape,

@@ -4,6 +4,7 @@
 
 pub mod approval;
 mod authorizer;
+#[cfg(feature = "tower")]
 pub mod batch;
 pub mod cache;
 pub mod chain;
@@ -12,10 +13,14 @@ pub mod crypto;
 pub mod decision;
 pub mod deny;
 #[cfg(feature = "tower")]
+pub mod engine;
+#[cfg(feature = "tower")]
 pub mod gateway;
 pub mod mint;
 pub mod name_map;
+pub mod policy;
 pub mod pop;
+pub mod reason;
 pub mod replay;
 pub mod revocation;
 #[cfg(feature = "server")]

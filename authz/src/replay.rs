@@ -41,7 +41,7 @@ use std::sync::{Mutex, MutexGuard};
 use sha2::{Digest, Sha256};
 
 use crate::crypto::Signature;
-use crate::decision::Policy;
+use crate::policy::Policy;
 use crate::pop::{pop_message, Args};
 use crate::warrant::WarrantId;
 

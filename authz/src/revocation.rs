@@ -18,7 +18,7 @@ use base64::Engine;
 use ciborium::Value;
 
 use crate::crypto::{PublicKey, Signature, SigningKey};
-use crate::decision::Revocations;
+use crate::policy::Revocations;
 use crate::warrant::{WarrantId, WARRANT_CONTEXT, WARRANT_ID_PREFIX};
 use crate::wire::value::{array, byte_list, map, text, uint};
 
@@ -242,7 +242,7 @@ impl RevocationSet {
     pub fn successor(
         &self,
         list: &SignedRevocationList,
-        trusted: &crate::decision::TrustedIssuers,
+        trusted: &crate::policy::TrustedIssuers,
     ) -> Result<Self, RevocationError> {
         if !trusted.contains(list.issuer()) {
             return Err(RevocationError::UntrustedIssuer(Box::new(*list.issuer())));
@@ -367,7 +367,7 @@ fn rfc3339(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decision::TrustedIssuers;
+    use crate::policy::TrustedIssuers;
 
     #[test]
     fn formats_dates_like_chrono() {

@@ -17,10 +17,10 @@ use tenuo_authz::cache::CacheConfig;
 use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};
 use tenuo_authz::crypto::{signature_checks, Signature, SigningKey};
 use tenuo_authz::decision::Policy;
+use tenuo_authz::engine::{AuthzConfig, CallRequest, ExtractCall, ExtractError, RequestAuthorizer};
 use tenuo_authz::gateway::CompiledGateway;
 use tenuo_authz::mint::{Attenuate, Issue};
 use tenuo_authz::pop::{sign_pop, Args};
-use tenuo_authz::tower::{AuthzConfig, CallRequest, ExtractCall, ExtractError, RequestAuthorizer};
 use tenuo_authz::wire::{encode_base64url, encode_stack, MAX_STACK_BYTES};
 use tenuo_authz::{Authorizer, AuthorizerBuilder, DenyReason, Warrant};
 
@@ -177,7 +177,7 @@ fn untrusted_or_undecodable_chains_never_reach_the_pop() {
 
 #[test]
 fn one_bad_signature_in_a_batch_at_most_doubles_its_neighbours_work() {
-    use tenuo_authz::batch::verify_each;
+    use tenuo_authz::crypto::verify_each;
     let keys: Vec<SigningKey> = (0..16u8)
         .map(|i| SigningKey::from_bytes(&[i + 1; 32]))
         .collect();

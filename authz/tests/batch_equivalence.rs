@@ -15,10 +15,10 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha512};
-use tenuo_authz::batch::{
-    verify_all, verify_all_with, verify_each, verify_one, SignatureCriterion, SignatureInvalid,
+use tenuo_authz::crypto::{
+    verify_all, verify_all_with, verify_each, verify_one, PublicKey, Signature, SignatureCriterion,
+    SignatureInvalid, SigningKey,
 };
-use tenuo_authz::crypto::{PublicKey, Signature, SigningKey};
 
 const VECTORS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -831,13 +831,14 @@ mod shared_keys {
 mod front_end {
     use super::*;
     use std::sync::Arc;
-    use tenuo_authz::batch::{verify_one_of, BatchConfig, PopBatch};
+    use tenuo_authz::batch::{BatchConfig, PopBatch};
     use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};
-    use tenuo_authz::mint::{encode_chain, Issue};
-    use tenuo_authz::pop::{candidate_windows, pop_message, Args, PopWindows};
-    use tenuo_authz::tower::{
+    use tenuo_authz::crypto::verify_one_of;
+    use tenuo_authz::engine::{
         AuthzConfig, CallRequest, ExtractCall, ExtractError, RequestAuthorizer,
     };
+    use tenuo_authz::mint::{encode_chain, Issue};
+    use tenuo_authz::pop::{candidate_windows, pop_message, Args, PopWindows};
     use tenuo_authz::wire::encode_base64url;
     use tenuo_authz::{Authorizer, DenyReason};
 

@@ -14,11 +14,11 @@ use envoy_types::pb::envoy::service::auth::v3::{
 };
 use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};
 use tenuo_authz::crypto::SigningKey;
+use tenuo_authz::engine::{AuthzConfig, CallRequest, ExtractCall, ExtractError, RequestAuthorizer};
 use tenuo_authz::gateway::CompiledGateway;
 use tenuo_authz::mint::Issue;
 use tenuo_authz::pop::{sign_pop, Args};
 use tenuo_authz::server::grpc::ExtAuthz;
-use tenuo_authz::tower::{AuthzConfig, CallRequest, ExtractCall, ExtractError, RequestAuthorizer};
 use tenuo_authz::{Authorizer, Warrant};
 
 /// `GET /tools/{tool}?path=..`: the tool from the path, arguments from the query.

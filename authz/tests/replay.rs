@@ -10,10 +10,10 @@ use std::sync::Arc;
 use tenuo_authz::batch::{BatchConfig, PopBatch};
 use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};
 use tenuo_authz::crypto::SigningKey;
+use tenuo_authz::engine::{AuthzConfig, CallRequest, ExtractError, RequestAuthorizer};
 use tenuo_authz::mint::Issue;
 use tenuo_authz::pop::{sign_pop, Args};
 use tenuo_authz::replay::{ReplayConfig, WhenFull};
-use tenuo_authz::tower::{AuthzConfig, CallRequest, ExtractError, RequestAuthorizer};
 use tenuo_authz::{Authorizer, Denial, DenyReason, Warrant};
 
 const T0: i64 = 1_800_000_000;

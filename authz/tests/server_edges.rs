@@ -195,7 +195,7 @@ fn callers_cannot_choose_the_tool_labels() {
         .max()
         .unwrap_or(0);
     assert!(
-        longest <= tenuo_authz::tower::MAX_LOGGED_FIELD_BYTES + '…'.len_utf8(),
+        longest <= tenuo_authz::engine::MAX_LOGGED_FIELD_BYTES + '…'.len_utf8(),
         "a logged tool name is {longest} bytes"
     );
 }

@@ -20,8 +20,6 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use tenuo_authz::crypto::SigningKey;
 
-use crate::target::AgentNetwork;
-
 /// Namespace of the agents (their service accounts are the control plane's
 /// workload identities, `system:serviceaccount:agents:<name>`).
 pub const AGENTS_NAMESPACE: &str = "agents";
@@ -385,4 +383,57 @@ pub fn header(net: &AgentNetwork, key: &SigningKey, requests: u64) -> AgentJob {
         .env_from_secret_key("TENUO_AGENT_KEY", &secret, "AGENT_KEY")
         .serve(HEADER_PORT)
         .build()
+}
+
+/// One agent run's summary, as the Python agent prints it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct AgentRun {
+    /// Calls made to the authorizer.
+    pub requests: u64,
+    /// Allowed (200).
+    pub allowed: u64,
+    /// Denied as the agent expected (the out-of-bounds probe).
+    pub denied_as_expected: u64,
+    /// Anything else: an allowed call denied, an error.
+    pub failures: u64,
+    /// Warrants fetched from the control plane.
+    #[serde(default)]
+    pub warrants: u64,
+    /// Details of failures.
+    #[serde(default)]
+    pub errors: Vec<String>,
+}
+
+/// Where agent workloads find the Services, as seen from their pods.
+#[derive(Debug, Clone)]
+pub struct AgentNetwork {
+    /// Base URL of the authorizer (`http://host:port`).
+    pub authorizer: String,
+    /// Base URL of the control plane.
+    pub control_plane: String,
+    /// The address a serving agent binds (`host:port`).
+    pub serve_listen: String,
+    /// Where the ingress reaches that agent (`host:port`).
+    pub serve_upstream: String,
+}
+
+/// A process's view of the cluster: everything on loopback, and a free
+/// loopback port for a serving agent.
+///
+/// The port is free when chosen and bound by the agent only later, so
+/// another process could take it in between (a small window on a test
+/// machine). The agent then fails to bind, loudly, and the scenario with it;
+/// handing it the bound socket instead would mean passing a descriptor to
+/// the Python process.
+pub(crate) fn loopback_network(
+    authorizer: std::net::SocketAddr,
+    control_plane: std::net::SocketAddr,
+) -> anyhow::Result<AgentNetwork> {
+    let serve = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+    Ok(AgentNetwork {
+        authorizer: format!("http://{authorizer}"),
+        control_plane: format!("http://{control_plane}"),
+        serve_listen: serve.to_string(),
+        serve_upstream: serve.to_string(),
+    })
 }

@@ -5,7 +5,8 @@ use std::net::SocketAddr;
 
 use anyhow::Result;
 
-use crate::agents::{kubelet, AgentJob};
+use crate::agents::{self, AgentJob};
+pub use crate::agents::{AgentNetwork, AgentRun};
 use crate::ingress::{Ingress, IngressSpec};
 use crate::policy::Policy;
 
@@ -22,38 +23,6 @@ pub struct ControlPlaneSpec {
     pub admin_token: String,
     /// Workload identities that get a credential (offline: the token file).
     pub workloads: Vec<String>,
-}
-
-/// One agent run's summary, as the Python agent prints it.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub struct AgentRun {
-    /// Calls made to the authorizer.
-    pub requests: u64,
-    /// Allowed (200).
-    pub allowed: u64,
-    /// Denied as the agent expected (the out-of-bounds probe).
-    pub denied_as_expected: u64,
-    /// Anything else: an allowed call denied, an error.
-    pub failures: u64,
-    /// Warrants fetched from the control plane.
-    #[serde(default)]
-    pub warrants: u64,
-    /// Details of failures.
-    #[serde(default)]
-    pub errors: Vec<String>,
-}
-
-/// Where agent workloads find the Services, as seen from their pods.
-#[derive(Debug, Clone)]
-pub struct AgentNetwork {
-    /// Base URL of the authorizer (`http://host:port`).
-    pub authorizer: String,
-    /// Base URL of the control plane.
-    pub control_plane: String,
-    /// The address a serving agent binds (`host:port`).
-    pub serve_listen: String,
-    /// Where the ingress reaches that agent (`host:port`).
-    pub serve_upstream: String,
 }
 
 /// A deployment of the authorizer the scenarios can drive.
@@ -85,7 +54,7 @@ pub trait Target {
     fn metrics(&self) -> Result<Vec<String>>;
     /// Runs an agent Job to completion (within its `activeDeadlineSeconds`)
     /// and returns the summary the Python agent prints last. A process
-    /// backend runs its container as [`kubelet::run`] does.
+    /// backend runs its container as [`agents::kubelet::run`] does.
     fn run_agent_job(&mut self, job: &AgentJob) -> Result<AgentRun>;
     /// Logs and events worth showing when a scenario failed.
     fn diagnostics(&self) -> String;
@@ -94,7 +63,7 @@ pub trait Target {
     /// default, processes on loopback: the suite's own addresses, and a
     /// free loopback port for a serving agent.
     fn agent_network(&self, control_plane: SocketAddr) -> Result<AgentNetwork> {
-        kubelet::loopback_network(self.authorizer(), control_plane)
+        agents::loopback_network(self.authorizer(), control_plane)
     }
 
     /// Starts the ingress of the request-header pattern in front of a

@@ -11,8 +11,8 @@
 use std::sync::{Arc, OnceLock};
 
 use tenuo_authz::crypto::SigningKey;
+use tenuo_authz::engine::{AuthzConfig, RequestAuthorizer};
 use tenuo_authz::gateway::CompiledGateway;
-use tenuo_authz::tower::{AuthzConfig, RequestAuthorizer};
 use tenuo_authz::Authorizer;
 
 use crate::input::Reader;

@@ -2,7 +2,7 @@
 
 use crate::constraint::Mismatch;
 use crate::crypto::PublicKey;
-use crate::deny::DenyReason;
+use crate::reason::DenyReason;
 
 /// Why approval text or CBOR could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

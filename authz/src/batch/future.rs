@@ -6,7 +6,8 @@ use std::task::{Context, Poll};
 
 use tokio::sync::oneshot;
 
-use super::error::{BatchServiceError, SignatureInvalid};
+use super::error::BatchServiceError;
+use crate::crypto::SignatureInvalid;
 
 /// Resolves to the verdict on one [`VerifyItem`](super::VerifyItem), or to a
 /// [`BatchServiceError`] when the service could not decide it.

@@ -5,131 +5,16 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, AcquireError, OwnedSemaphorePermit, Semaphore, TryAcquireError};
 use tower_service::Service;
 
-use super::error::{BatchServiceError, SignatureInvalid};
+use super::config::BatchConfig;
+use super::error::BatchServiceError;
 use super::future::ResponseFuture;
-use super::worker::{Message, PopBatchWorker};
-use crate::crypto::{PublicKey, Signature};
-
-/// One signature to verify, with the messages it may have signed.
-///
-/// The signature is valid if it verifies for any candidate. Only the first candidate
-/// joins the batch (for a PoP, the current time window: the common case); the others are
-/// tried one by one, and only for this item, when the batch does not settle it.
-#[derive(Clone, Debug)]
-pub struct VerifyItem {
-    /// The signer's key.
-    pub key: PublicKey,
-    /// The signature.
-    pub signature: Signature,
-    /// Candidate messages, most likely first. An empty list is refused.
-    pub messages: Vec<Vec<u8>>,
-}
-
-impl VerifyItem {
-    /// An item with a single message.
-    pub fn new(key: PublicKey, signature: Signature, message: impl Into<Vec<u8>>) -> Self {
-        Self {
-            key,
-            signature,
-            messages: vec![message.into()],
-        }
-    }
-
-    /// An item valid if any of `messages` verifies, most likely first.
-    pub fn with_candidates(key: PublicKey, signature: Signature, messages: Vec<Vec<u8>>) -> Self {
-        Self {
-            key,
-            signature,
-            messages,
-        }
-    }
-}
-
-/// Called with the size of every batch the worker dispatches (for `tenuo_batch_size`).
-pub type BatchObserver = Arc<dyn Fn(usize) + Send + Sync>;
-
-/// Limits of a [`PopBatch`] service.
-#[derive(Clone)]
-pub struct BatchConfig {
-    pub(super) max_items: usize,
-    pub(super) max_latency: Duration,
-    pub(super) queue_bound: usize,
-    pub(super) max_concurrent_batches: usize,
-    pub(super) observer: Option<BatchObserver>,
-}
-
-impl Default for BatchConfig {
-    /// 64 items per batch, no deliberate wait, 4096 queued items, one batch in flight per
-    /// two CPUs (at least one).
-    ///
-    /// Why half: batches grow only while every verification thread is busy. With one
-    /// thread per CPU a thread is nearly always free, so under load most batches held a
-    /// single signature (74 % of them in a 16-user loadtest on 2 cores) and paid the full
-    /// single-signature price, while the async workers serving HTTP fought the
-    /// verification threads for the same CPUs.
-    fn default() -> Self {
-        let cpus = std::thread::available_parallelism().map_or(2, usize::from);
-        Self {
-            max_items: 64,
-            max_latency: Duration::ZERO,
-            queue_bound: 4096,
-            max_concurrent_batches: (cpus / 2).max(1),
-            observer: None,
-        }
-    }
-}
-
-impl BatchConfig {
-    /// Largest batch (at least 1).
-    pub fn with_max_items(mut self, max_items: usize) -> Self {
-        self.max_items = max_items.max(1);
-        self
-    }
-
-    /// How long the first item of a batch may wait for company while a verification thread
-    /// is free. Items also gather, without this wait, while every thread is busy, which is
-    /// when batching pays. Tokio's timer has millisecond resolution, so a positive wait
-    /// below 1 ms lasts up to about 1 ms.
-    pub fn with_max_latency(mut self, max_latency: Duration) -> Self {
-        self.max_latency = max_latency;
-        self
-    }
-
-    /// Most items queued or being verified at once (at least 1); `poll_ready` waits for room.
-    pub fn with_queue_bound(mut self, queue_bound: usize) -> Self {
-        self.queue_bound = queue_bound.clamp(1, Semaphore::MAX_PERMITS);
-        self
-    }
-
-    /// Most batches verified at once on blocking threads (at least 1).
-    pub fn with_max_concurrent_batches(mut self, batches: usize) -> Self {
-        self.max_concurrent_batches = batches.clamp(1, Semaphore::MAX_PERMITS);
-        self
-    }
-
-    /// Reports every dispatched batch's size to `observer`.
-    pub fn with_batch_observer(mut self, observer: impl Fn(usize) + Send + Sync + 'static) -> Self {
-        self.observer = Some(Arc::new(observer));
-        self
-    }
-}
-
-impl fmt::Debug for BatchConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BatchConfig")
-            .field("max_items", &self.max_items)
-            .field("max_latency", &self.max_latency)
-            .field("queue_bound", &self.queue_bound)
-            .field("max_concurrent_batches", &self.max_concurrent_batches)
-            .field("observer", &self.observer.is_some())
-            .finish()
-    }
-}
+use super::message::{Message, VerifyItem};
+use super::worker::PopBatchWorker;
+use crate::crypto::SignatureInvalid;
 
 type Acquire = Pin<Box<dyn Future<Output = Result<OwnedSemaphorePermit, AcquireError>> + Send>>;
 

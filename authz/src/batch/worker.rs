@@ -5,20 +5,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::Poll;
 
-use tokio::sync::{mpsc, oneshot, AcquireError, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, AcquireError, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use super::error::SignatureInvalid;
-use super::service::{BatchConfig, VerifyItem};
-use super::verify::{decide, Request};
-
-/// A queued item, its reply channel and its place in the bounded queue.
-pub(crate) struct Message {
-    pub(crate) item: VerifyItem,
-    pub(crate) reply: oneshot::Sender<Result<(), SignatureInvalid>>,
-    /// Released once the verdict is sent, making room for another caller.
-    pub(crate) permit: OwnedSemaphorePermit,
-}
+use super::config::BatchConfig;
+use super::message::Message;
+use crate::crypto::{decide, VerifyRequest};
 
 enum Event {
     Slot(Result<OwnedSemaphorePermit, AcquireError>),
@@ -156,9 +148,9 @@ impl Drop for PopBatchWorker {
 
 /// Decides every item of `batch` and sends each verdict to its caller.
 fn verify_batch(batch: Vec<Message>) {
-    let requests: Vec<Request<'_, Vec<u8>>> = batch
+    let requests: Vec<VerifyRequest<'_, Vec<u8>>> = batch
         .iter()
-        .map(|message| Request {
+        .map(|message| VerifyRequest {
             key: &message.item.key,
             signature: &message.item.signature,
             candidates: &message.item.messages,

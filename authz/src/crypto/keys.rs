@@ -5,8 +5,8 @@ use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, 
 use std::fmt;
 use zeroize::Zeroizing;
 
+use super::equation::Decoded;
 use super::signature::{Signature, SignatureError};
-use crate::batch::equation::Decoded;
 
 /// Why a key could not be parsed or generated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -17,7 +17,7 @@ use http::{HeaderName, Method};
 use super::body_path::{json_to_arg, BodyPath};
 use super::coerce::{coerce, TypeHint};
 use super::config::{ExtractionRule, ExtractionSource, GatewayConfig, GatewaySettings};
-use super::error::ConfigError;
+use super::config_error::ConfigError;
 use super::method::MethodMask;
 use super::route::{CompiledRoute, CompiledRule, Lookup, RouteMatch};
 use crate::crypto::PublicKey;

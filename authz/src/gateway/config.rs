@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::error::ConfigError;
+use super::config_error::ConfigError;
 
 /// Default header carrying the warrant (or warrant chain), base64.
 pub const DEFAULT_WARRANT_HEADER: &str = "X-Tenuo-Warrant";

@@ -27,7 +27,7 @@ use url::form_urlencoded;
 
 use super::coerce::coerce;
 use super::compile::CompiledGateway;
-use super::error::ExtractionError;
+use super::extract_error::ExtractionError;
 use super::route::{CompiledRule, Lookup, RouteMatch};
 use crate::constraint::ArgValue;
 use crate::pop::Args;

@@ -52,8 +52,9 @@ pub mod body_path;
 pub mod coerce;
 pub mod compile;
 pub mod config;
-pub mod error;
+pub mod config_error;
 pub mod extract;
+pub mod extract_error;
 pub mod method;
 pub mod route;
 
@@ -63,7 +64,8 @@ pub use compile::{CompiledGateway, CompiledSettings, GatewayOptions, DEFAULT_MAX
 pub use config::{
     ExtractionRule, ExtractionSource, GatewayConfig, GatewaySettings, RouteConfig, ToolConfig,
 };
-pub use error::{ConfigError, ExtractionError};
+pub use config_error::ConfigError;
 pub use extract::Extracted;
+pub use extract_error::ExtractionError;
 pub use method::MethodMask;
 pub use route::{CompiledRoute, CompiledRule, RouteMatch};

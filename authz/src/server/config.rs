@@ -10,35 +10,14 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::batch::SignatureCriterion;
 use crate::cache::CacheConfig;
 use crate::crypto::PublicKey;
+use crate::crypto::SignatureCriterion;
 use crate::replay::ReplayConfig;
 
 use super::reference_cli::{flag_or_var, GlobalArgs};
+pub use super::settings_source::{ConfigError, Env, ProcessEnv};
 use super::unix_socket::{parse_socket_mode, resolve_group, UnixSocketConfig, DEFAULT_SOCKET_MODE};
-
-/// Where environment variables come from.
-pub trait Env {
-    /// The variable's value, if set and valid UTF-8.
-    fn var(&self, name: &str) -> Option<String>;
-}
-
-/// The process environment.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ProcessEnv;
-
-impl Env for ProcessEnv {
-    fn var(&self, name: &str) -> Option<String> {
-        std::env::var(name).ok()
-    }
-}
-
-impl Env for std::collections::HashMap<String, String> {
-    fn var(&self, name: &str) -> Option<String> {
-        self.get(name).cloned()
-    }
-}
 
 /// Command-line flags of `tenuo-authorizer serve`; each overrides its variable.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -106,47 +85,6 @@ pub struct ServeArgs {
     /// Judge signatures exactly as `verify_strict` does (the reference's verdicts bit for bit): chain signatures one by one, PoPs inline, no batching. Env: TENUO_STRICT_SIGNATURES=true.
     #[arg(long)]
     pub strict_signatures: bool,
-}
-
-/// Why the settings are unusable. Each names what to fix.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// No trusted issuer from any source.
-    #[error("no trusted issuer: set TENUO_TRUSTED_KEYS or TRUSTED_ISSUERS (comma-separated hex keys), --trusted-keys, --trusted-issuer, TRUSTED_ISSUERS_FILE, or settings.trusted_roots in the gateway config")]
-    NoTrustedIssuers,
-    /// Two settings for one thing disagree.
-    #[error("{first} and {second} set the same thing to different values: set only one")]
-    Conflict {
-        /// One setting (flag or variable).
-        first: &'static str,
-        /// The other.
-        second: &'static str,
-    },
-    /// A control-plane link setting is set; the link is not implemented.
-    #[error("{setting} is set, but the control-plane link (revocation push, heartbeat, audit) is not implemented yet; unset it (a later release adds it)")]
-    ControlPlaneNotImplemented {
-        /// The variable (or its flag) that is set.
-        setting: &'static str,
-    },
-    /// A key is not a valid Ed25519 public key.
-    #[error("{source_name}: {key:?} is not a valid Ed25519 public key ({reason})")]
-    BadKey {
-        /// Where it came from.
-        source_name: String,
-        /// The text (a public key, so safe to show).
-        key: String,
-        /// Why.
-        reason: String,
-    },
-    /// A variable or file is unreadable or malformed.
-    #[error("{name}: {reason}")]
-    Invalid {
-        /// The variable, flag or file.
-        name: String,
-        /// Why.
-        reason: String,
-    },
 }
 
 /// Everything the server needs to start.

@@ -28,7 +28,7 @@ use envoy_types::pb::envoy::service::auth::v3::authorization_server::{
 use envoy_types::pb::envoy::service::auth::v3::{CheckRequest, CheckResponse};
 
 use crate::deny::Denial;
-use crate::tower::RequestAuthorizer;
+use crate::engine::RequestAuthorizer;
 
 /// Header set on allowed requests for the upstream: the leaf warrant's id.
 pub const WARRANT_ID_HEADER: &str = "x-tenuo-warrant-id";

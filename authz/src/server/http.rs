@@ -18,8 +18,8 @@ use serde::Deserialize;
 use crate::approval::{decode_approvals, ApprovalDenial, SignedApproval};
 use crate::constraint::ArgValue;
 use crate::deny::{Denial, ExtractError};
+use crate::engine::{AuthzContext, RequestAuthorizer};
 use crate::pop::Args;
-use crate::tower::{AuthzContext, RequestAuthorizer};
 
 /// What the handlers share.
 #[derive(Clone)]

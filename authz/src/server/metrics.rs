@@ -20,9 +20,7 @@ use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
-use super::reload::ReloadableGateway;
-use super::shedding::ShedReason;
-use crate::tower::{DecisionEvent, Observer};
+use crate::engine::{DecisionEvent, Observer};
 use crate::Authorizer;
 
 /// Most distinct `tool` label values learnt from allowed calls (the gateway
@@ -46,6 +44,13 @@ struct ReasonLabels {
     reason: &'static str,
 }
 
+/// Whether the gateway config in force routes to a tool (its tools are always
+/// labelled by name). The reloadable gateway answers it.
+pub trait GatewayTools: Send + Sync + std::fmt::Debug {
+    /// Whether a route of the config in force calls `tool`.
+    fn routes_to(&self, tool: &str) -> bool;
+}
+
 /// The server's metrics.
 #[derive(Debug)]
 pub struct Metrics {
@@ -57,14 +62,14 @@ pub struct Metrics {
     ttl_remaining: Histogram,
     batch_size: Histogram,
     trusted_issuers: Gauge,
-    gateway: Arc<ReloadableGateway>,
+    gateway_tools: Arc<dyn GatewayTools>,
     allowed_tools: RwLock<HashSet<String>>,
 }
 
 impl Metrics {
     /// Registers every metric; the cache ones read `authorizer` at scrape time,
     /// and the gateway config in force says which tools are labelled by name.
-    pub fn new(authorizer: Arc<Authorizer>, gateway: Arc<ReloadableGateway>) -> Self {
+    pub fn new(authorizer: Arc<Authorizer>, gateway_tools: Arc<dyn GatewayTools>) -> Self {
         let mut registry = Registry::default();
         let decisions = Family::<DecisionLabels, Counter>::default();
         let denials = Family::<ReasonLabels, Counter>::default();
@@ -113,7 +118,7 @@ impl Metrics {
             ttl_remaining,
             batch_size,
             trusted_issuers,
-            gateway,
+            gateway_tools,
             allowed_tools: RwLock::new(HashSet::new()),
         }
     }
@@ -132,13 +137,9 @@ impl Metrics {
             .set(i64::try_from(count).unwrap_or(i64::MAX));
     }
 
-    /// Counts one request refused before a decision.
-    pub(crate) fn count_shed(&self, reason: ShedReason) {
-        self.shed
-            .get_or_create(&ReasonLabels {
-                reason: reason.as_str(),
-            })
-            .inc();
+    /// Counts one request refused before a decision, by its `reason` label.
+    pub(crate) fn count_shed(&self, reason: &'static str) {
+        self.shed.get_or_create(&ReasonLabels { reason }).inc();
     }
 
     /// Records the size of one PoP signature batch.
@@ -151,11 +152,7 @@ impl Metrics {
         let Some(tool) = tool else {
             return "none".to_owned();
         };
-        if self
-            .gateway
-            .current()
-            .is_some_and(|gateway| gateway.routes().iter().any(|route| route.tool() == tool))
-        {
+        if self.gateway_tools.routes_to(tool) {
             return tool.to_owned();
         }
         let known = self

@@ -41,6 +41,7 @@ pub mod reference_cli;
 mod reload;
 pub mod revocation_floor;
 mod serve;
+mod settings_source;
 mod shedding;
 pub mod unix_socket;
 
@@ -48,7 +49,7 @@ pub use config::{
     parse_keys_file, resolve_trusted_keys, split_keys, ConfigError, Env, ProcessEnv, ServeArgs,
     ServerConfig,
 };
-pub use metrics::{Metrics, MAX_TOOL_LABELS, MAX_TOOL_LABEL_BYTES};
+pub use metrics::{GatewayTools, Metrics, MAX_TOOL_LABELS, MAX_TOOL_LABEL_BYTES};
 pub use reference_cli::GlobalArgs;
 pub use reload::ReloadableGateway;
 pub use serve::{run, spawn, RunningServer, ServerError};

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use super::config::{ConfigError, Env};
+use super::settings_source::{ConfigError, Env};
 
 /// Options every subcommand accepts, with the reference's names.
 #[derive(Debug, Clone, Default, clap::Args)]

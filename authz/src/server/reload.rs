@@ -13,14 +13,14 @@ use arc_swap::ArcSwapOption;
 use sha2::Digest;
 
 use super::config::{parse_keys_file, ConfigError};
-use super::metrics::Metrics;
+use super::metrics::{GatewayTools, Metrics};
 use super::revocation_floor::RevocationFloor;
 use crate::crypto::PublicKey;
 use crate::decision::TrustedIssuers;
+use crate::engine::{CallRequest, ExtractCall, ExtractError};
 use crate::gateway::CompiledGateway;
 use crate::pop::Args;
 use crate::revocation::{RevocationError, SignedRevocationList};
-use crate::tower::{CallRequest, ExtractCall, ExtractError};
 use crate::Authorizer;
 
 /// The gateway config in force; swapped whole on reload.
@@ -43,6 +43,15 @@ impl ReloadableGateway {
     /// The config in force, if one is loaded.
     pub fn current(&self) -> Option<Arc<CompiledGateway>> {
         self.current.load_full()
+    }
+}
+
+impl GatewayTools for ReloadableGateway {
+    fn routes_to(&self, tool: &str) -> bool {
+        self.current
+            .load()
+            .as_ref()
+            .is_some_and(|gateway| gateway.routes().iter().any(|route| route.tool() == tool))
     }
 }
 

@@ -24,17 +24,18 @@ use super::auth_request;
 use super::config::{ConfigError, ServerConfig};
 use super::health::{self, HealthState};
 use super::http::{probes, router, AppState};
-use super::metrics::Metrics;
+use super::metrics::{GatewayTools, Metrics};
 use super::reload::{
     gateway_watch, revocation_watch, trust_watch, watch_loop, ReloadableGateway, TrustSources,
 };
 use super::revocation_floor::{FloorError, RevocationFloor};
 use super::shedding::Shedding;
 use super::unix_socket::{self, SocketError};
-use crate::batch::{BatchConfig, PopBatch, SignatureCriterion};
+use crate::batch::{BatchConfig, PopBatch};
+use crate::crypto::SignatureCriterion;
 use crate::decision::Policy;
+use crate::engine::{AuthzConfig, ExtractCall, Observer, RequestAuthorizer};
 use crate::gateway::CompiledGateway;
-use crate::tower::{AuthzConfig, ExtractCall, Observer, RequestAuthorizer};
 use crate::Authorizer;
 
 /// Why the server could not start.
@@ -125,7 +126,10 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
     }
     let authorizer = Arc::new(builder.build_unchecked());
     let gateway = Arc::new(ReloadableGateway::default());
-    let metrics = Arc::new(Metrics::new(Arc::clone(&authorizer), Arc::clone(&gateway)));
+    let metrics = Arc::new(Metrics::new(
+        Arc::clone(&authorizer),
+        Arc::clone(&gateway) as Arc<dyn GatewayTools>,
+    ));
     metrics.set_trusted_issuers(authorizer.trusted_issuers().len());
     let sources = Arc::new(TrustSources::new(
         config.trusted_issuers.clone(),

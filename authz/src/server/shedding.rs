@@ -79,7 +79,7 @@ impl Shedding {
     }
 
     fn record(&self, reason: ShedReason) {
-        self.metrics.count_shed(reason);
+        self.metrics.count_shed(reason.as_str());
         self.unlogged.fetch_add(1, Ordering::Relaxed);
         let second = self.started.elapsed().as_secs() + 1;
         let last = self.last_line.load(Ordering::Relaxed);

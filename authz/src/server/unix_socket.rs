@@ -10,7 +10,7 @@
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::config::ConfigError;
+use super::settings_source::ConfigError;
 
 /// The socket mode when none is given: owner and group may connect.
 pub const DEFAULT_SOCKET_MODE: u32 = 0o660;

@@ -1,4 +1,6 @@
 //! tower middleware: authorize every HTTP request before the inner service sees it.
+//! The decision itself is the engine's ([`crate::engine`]); this module is the
+//! layer, the service, its response future and its bodies.
 //!
 //! [`AuthzLayer`] wraps a service of `http::Request<B>`. For each request it
 //! reads the warrant and PoP headers, asks an [`ExtractCall`] which tool call the
@@ -30,23 +32,15 @@
 //! ```
 
 mod body;
-mod context;
-mod deny_response;
-mod extract;
 mod future;
-mod gateway_extract;
 mod layer;
-mod request;
 mod service;
 
 pub use body::{AuthzRequestBody, AuthzResponseBody};
-pub use context::{AuthzContext, DecisionEvent, Observer};
-pub use deny_response::{
-    denial_status, deny_response, deny_status, log_denial, DENY_REASON_HEADER,
-    MAX_LOGGED_FIELD_BYTES,
-};
-pub use extract::{CallRequest, ExtractCall, ExtractError};
 pub use future::ResponseFuture;
-pub use layer::{AuthzConfig, AuthzLayer};
-pub use request::{Decided, RequestAuthorizer};
+pub use layer::AuthzLayer;
 pub use service::AuthzService;
+// What a layer user configures, implements and receives, from the engine.
+pub use crate::engine::{
+    AuthzConfig, AuthzContext, CallRequest, DecisionEvent, ExtractCall, ExtractError, Observer,
+};

@@ -11,10 +11,9 @@ use http_body_util::{BodyExt, Full, Limited};
 use tower_service::Service;
 
 use super::body::{AuthzRequestBody, AuthzResponseBody};
-use super::extract::ExtractError;
 use super::future::ResponseFuture;
-use super::request::RequestAuthorizer;
 use crate::deny::Denial;
+use crate::engine::{ExtractError, RequestAuthorizer};
 
 /// Authorizes requests for an inner service. Built by [`super::AuthzLayer`].
 #[derive(Clone)]

@@ -1,4 +1,7 @@
 //! The decoded warrant: its payload fields, and the exact bytes it arrived as.
+//! The codec ([`crate::wire`]) decodes and encodes it, and adds the methods that
+//! need it (`Warrant::decode`, `Warrant::to_base64url`,
+//! `Payload::validate_structure`), so this type does not import its codec.
 
 mod id;
 
@@ -10,10 +13,12 @@ use std::sync::Arc;
 
 use crate::constraint::ConstraintSet;
 use crate::crypto::{PublicKey, Signature, SignatureError};
-use crate::wire::{self, DecodeError};
 
 /// Domain separation prefix of every warrant signature.
 pub const WARRANT_CONTEXT: &[u8] = b"tenuo-warrant-v1";
+
+/// The envelope and payload version this crate reads, writes and signs.
+pub(crate) const ENVELOPE_VERSION: u8 = 1;
 
 /// What a warrant authorizes its holder to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -97,68 +102,6 @@ pub struct Payload {
     pub agent_id: Option<String>,
 }
 
-impl Payload {
-    /// Structural rules that need no clock, checked on every decode.
-    pub fn validate_structure(&self) -> Result<(), wire::StructureError> {
-        use wire::StructureError as E;
-        if self.expires_at <= self.issued_at {
-            return Err(E::ExpiryNotAfterIssue);
-        }
-        match self.warrant_type {
-            WarrantType::Execution => {
-                if self.issuable_tools.is_some() || self.max_issue_depth.is_some() {
-                    return Err(E::ExecutionWithIssuerFields);
-                }
-            }
-            WarrantType::Issuer => {
-                if !self.tools.is_empty()
-                    || self.issuable_tools.as_ref().is_none_or(|t| t.is_empty())
-                {
-                    return Err(E::IssuerShape);
-                }
-            }
-        }
-        if let Some(issue) = self.max_issue_depth {
-            if issue > u32::from(self.max_depth) {
-                return Err(E::IssueDepthOverMax(issue, u32::from(self.max_depth)));
-            }
-        }
-        if self.tools.len() > wire::MAX_TOOLS {
-            return Err(E::TooManyTools(self.tools.len()));
-        }
-        if let Some(set) = self
-            .tools
-            .values()
-            .find(|s| s.len() > wire::MAX_CONSTRAINTS_PER_TOOL)
-        {
-            return Err(E::TooManyConstraints(set.len()));
-        }
-        if self.extensions.len() > wire::MAX_EXTENSION_KEYS {
-            return Err(E::TooManyExtensions(self.extensions.len()));
-        }
-        if let Some(value) = self
-            .extensions
-            .values()
-            .find(|v| v.len() > wire::MAX_EXTENSION_VALUE_BYTES)
-        {
-            return Err(E::ExtensionTooLarge(value.len()));
-        }
-        if let (Some(approvers), Some(min)) = (&self.required_approvers, self.min_approvals) {
-            let mut distinct: Vec<[u8; 32]> = approvers.iter().map(PublicKey::to_bytes).collect();
-            distinct.sort_unstable();
-            distinct.dedup();
-            let distinct = distinct.len() as u32;
-            if min == 0 || min > distinct {
-                return Err(E::ApprovalThreshold {
-                    min,
-                    approvers: distinct,
-                });
-            }
-        }
-        Ok(())
-    }
-}
-
 /// A decoded warrant. It keeps the exact envelope bytes it was decoded from, so
 /// signatures are checked over the bytes that were signed and caches can key on them.
 ///
@@ -173,20 +116,20 @@ pub struct Warrant {
 }
 
 impl Warrant {
-    pub(crate) fn from_raw(raw: wire::RawEnvelope<'_>) -> Result<Self, DecodeError> {
-        let payload = wire::decode_payload(raw.payload)?;
-        let start = raw.payload.as_ptr() as usize - raw.bytes.as_ptr() as usize;
-        Ok(Self {
-            envelope: Arc::from(raw.bytes),
-            payload_at: start..start + raw.payload.len(),
-            signature: raw.signature,
+    /// A warrant from its envelope bytes, where its payload lies in them, its
+    /// signature and its decoded payload (the codec, [`crate::wire`], builds it).
+    pub(crate) fn from_parts(
+        envelope: Arc<[u8]>,
+        payload_at: std::ops::Range<usize>,
+        signature: Signature,
+        payload: Payload,
+    ) -> Self {
+        Self {
+            envelope,
+            payload_at,
+            signature,
             payload,
-        })
-    }
-
-    /// Decodes one envelope (CBOR bytes).
-    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        wire::decode_warrant(bytes)
+        }
     }
 
     /// The decoded payload.
@@ -248,11 +191,6 @@ impl Warrant {
         use sha2::Digest;
         sha2::Sha256::digest(self.payload_bytes()).into()
     }
-
-    /// base64url (no padding) of the envelope, the form of the `X-Tenuo-Warrant` header.
-    pub fn to_base64url(&self) -> String {
-        wire::encode_base64url(&self.envelope)
-    }
 }
 
 impl fmt::Debug for Warrant {
@@ -270,7 +208,7 @@ impl fmt::Debug for Warrant {
 pub(crate) fn signed_message(payload: &[u8]) -> Vec<u8> {
     let mut message = Vec::with_capacity(WARRANT_CONTEXT.len() + 1 + payload.len());
     message.extend_from_slice(WARRANT_CONTEXT);
-    message.push(wire::ENVELOPE_VERSION);
+    message.push(ENVELOPE_VERSION);
     message.extend_from_slice(payload);
     message
 }

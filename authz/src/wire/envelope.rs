@@ -4,8 +4,7 @@
 use super::{DecodeError, MAX_CHAIN_LENGTH, MAX_STACK_BYTES, MAX_WARRANT_BYTES};
 use crate::crypto::Signature;
 
-/// The envelope and payload version this crate reads and writes.
-pub(crate) const ENVELOPE_VERSION: u8 = 1;
+use crate::warrant::ENVELOPE_VERSION;
 /// Algorithm id of Ed25519 in key and signature tuples.
 pub(crate) const ED25519_ALG: u8 = 1;
 
@@ -32,7 +31,19 @@ pub fn decode_warrant(bytes: &[u8]) -> Result<crate::Warrant, DecodeError> {
     let mut reader = Reader { bytes, pos: 0 };
     let raw = reader.envelope()?;
     reader.finish()?;
-    crate::Warrant::from_raw(raw)
+    warrant_from_raw(raw)
+}
+
+/// The warrant of a parsed envelope: its payload decoded, and the envelope's bytes kept.
+fn warrant_from_raw(raw: RawEnvelope<'_>) -> Result<crate::Warrant, DecodeError> {
+    let payload = super::decode_payload(raw.payload)?;
+    let start = raw.payload.as_ptr() as usize - raw.bytes.as_ptr() as usize;
+    Ok(crate::Warrant::from_parts(
+        std::sync::Arc::from(raw.bytes),
+        start..start + raw.payload.len(),
+        raw.signature,
+        payload,
+    ))
 }
 
 /// Parses a stack (root first) that must span all of `bytes`.
@@ -64,7 +75,7 @@ pub fn decode_stack(bytes: &[u8]) -> Result<Vec<crate::Warrant>, DecodeError> {
                 max: MAX_WARRANT_BYTES,
             });
         }
-        warrants.push(crate::Warrant::from_raw(raw)?);
+        warrants.push(warrant_from_raw(raw)?);
     }
     reader.finish()?;
     Ok(warrants)

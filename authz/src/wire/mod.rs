@@ -20,6 +20,7 @@ mod scan;
 mod text;
 pub(crate) mod value;
 mod value_fast;
+mod warrant_codec;
 
 pub use envelope::{decode_stack, decode_warrant, encode_envelope, encode_stack};
 pub use limits::*;
@@ -33,7 +34,7 @@ pub use text::{
 #[doc(hidden)]
 pub use value_fast::{decode_value_fast, same_value};
 
-pub(crate) use envelope::{RawEnvelope, ED25519_ALG, ENVELOPE_VERSION};
+pub(crate) use envelope::ED25519_ALG;
 pub(crate) use scan::check_well_formed;
 
 /// Why bytes or text could not be decoded into warrants.

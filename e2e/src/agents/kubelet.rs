@@ -21,7 +21,6 @@
 //! Job's Services (the process is reached on its loopback address).
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -29,28 +28,8 @@ use anyhow::{bail, Context, Result};
 use k8s_openapi::api::core::v1::{Container, PodSpec, Secret};
 
 use super::AgentJob;
-use crate::target::{AgentNetwork, AgentRun, Target};
-
-/// A process's view of the cluster: everything on loopback, and a free
-/// loopback port for a serving agent.
-///
-/// The port is free when chosen and bound by the agent only later, so
-/// another process could take it in between (a small window on a test
-/// machine). The agent then fails to bind, loudly, and the scenario with it;
-/// handing it the bound socket instead would mean passing a descriptor to
-/// the Python process.
-pub(crate) fn loopback_network(
-    authorizer: SocketAddr,
-    control_plane: SocketAddr,
-) -> Result<AgentNetwork> {
-    let serve = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-    Ok(AgentNetwork {
-        authorizer: format!("http://{authorizer}"),
-        control_plane: format!("http://{control_plane}"),
-        serve_listen: serve.to_string(),
-        serve_upstream: serve.to_string(),
-    })
-}
+use crate::agents::AgentRun;
+use crate::target::Target;
 
 /// The Job's `activeDeadlineSeconds` when it sets none (as the builder does).
 const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
@@ -238,7 +217,7 @@ fn write_private(path: &Path, text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agents::{self, AgentPod, CREDENTIALS_SECRET, TOKEN_FILE};
+    use crate::agents::{self, AgentNetwork, AgentPod, CREDENTIALS_SECRET, TOKEN_FILE};
     use tenuo_authz::crypto::SigningKey;
 
     fn net() -> AgentNetwork {

@@ -16,7 +16,7 @@ use http::request::Parts;
 use http::{HeaderMap, Method, Uri, Version};
 
 use crate::deny::{Denial, ExtractError};
-use crate::tower::AuthzConfig;
+use crate::engine::AuthzConfig;
 
 /// Most headers read from one request (Envoy's own default limit is 100).
 pub(super) const MAX_HEADERS: usize = 1024;

@@ -13,7 +13,7 @@ use http_body_util::BodyExt;
 
 use super::{TOOL_HEADER, WARRANT_ID_HEADER};
 use crate::deny::{Denial, DenyReason};
-use crate::tower::{AuthzContext, RequestAuthorizer};
+use crate::engine::{AuthzContext, RequestAuthorizer};
 
 /// `google.rpc.Code.OK`.
 const OK: i32 = 0;

@@ -1,9 +1,7 @@
 //! Synchronous entry points: one signature, a set of independent signatures, a chain.
 
 use super::equation::{all_hold, Decoded, Term};
-use super::error::{ChainSignatureError, SignatureInvalid};
-use super::SignatureCriterion;
-use crate::crypto::{PublicKey, Signature};
+use super::{ChainSignatureError, PublicKey, Signature, SignatureCriterion, SignatureInvalid};
 
 /// One signature to verify: the signer's key, the signed message and the signature.
 pub type Item<'a> = (&'a PublicKey, &'a [u8], &'a Signature);

@@ -8,7 +8,7 @@
 /// (see the [module's compatibility note](crate::batch#compatibility-note)).
 ///
 /// ```
-/// use tenuo_authz::batch::SignatureCriterion;
+/// use tenuo_authz::crypto::SignatureCriterion;
 /// use tenuo_authz::decision::Policy;
 ///
 /// // Bit-for-bit the reference's verdicts, one scalar multiplication per signature.

@@ -22,8 +22,7 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{IsIdentity, VartimePrecomputedMultiscalarMul};
 use sha2::{Digest, Sha512};
 
-use super::error::SignatureInvalid;
-use crate::crypto::{PublicKey, Signature};
+use super::{PublicKey, Signature, SignatureInvalid};
 
 /// A signature whose encoding passed checks 1 to 3, ready for the equation.
 #[derive(Clone, Copy)]

@@ -10,15 +10,16 @@ use http::Response;
 use http_body_util::Full;
 use tokio::sync::Semaphore;
 
+use super::config::AuthzConfig;
 use super::context::{AuthzContext, DecisionEvent, Observer};
 use super::deny_response::{deny_response, log_denial};
 use super::extract::{CallRequest, ExtractCall};
-use super::layer::AuthzConfig;
 use crate::approval::{decode_approvals, ApprovalDecodeError, ApprovalDenial, SignedApproval};
 use crate::authorizer::parse_pop;
-use crate::batch::{verify_one_of, PopBatch, SignatureCriterion, VerifyItem};
+use crate::batch::{PopBatch, VerifyItem};
 use crate::chain::PreparedChain;
 use crate::crypto::Signature;
+use crate::crypto::{verify_one_of, SignatureCriterion};
 use crate::decision::{finish_after_pop, Authorized, Call};
 use crate::deny::Denial;
 use crate::pop::{candidate_windows, verify_pop, Args, PopChallenge, PopError, PopWindows};
