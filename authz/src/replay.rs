@@ -4,7 +4,7 @@
 //! A PoP is the holder's signature over (warrant id, tool, arguments, 30-second
 //! window), and verifiers accept it for several windows (±60 s by default), so
 //! without this store whoever captures a request can send it again, unchanged,
-//! for up to [`ReplayConfig::ttl_secs`] and get the same decision. With it, the
+//! for up to [`ReplayStore::ttl_secs`] and get the same decision. With it, the
 //! second use of the same PoP for the same warrant, tool and arguments is
 //! denied `invalid_pop` ("replayed").
 //!

@@ -70,7 +70,7 @@ impl Fixture {
     }
 
     /// The control plane: read_file under /data for every workload; TTL 60 s
-    /// (the guide's per-task TTL), 4 s for the rotation workload; [`NO_POLICY`]
+    /// (the guide's per-task TTL), 4 s for the rotation workload; the `intruder` workload
     /// gets a credential and no policy.
     pub fn control_plane(&self) -> ControlPlaneSpec {
         let read = |ttl| WorkloadPolicy {

@@ -8,7 +8,7 @@
 //! none. Approvers without a gate map gate nothing (the reference's reading).
 //!
 //! The parts, one job each: [`signed`] decodes and verifies one approval,
-//! [`header`] decodes the text a request carries them in, [`request_hash`]
+//! [`header`] decodes the text a request carries them in, [`request_hash`](mod@request_hash)
 //! binds an approval to one call, [`gates`] parses and evaluates the gate map,
 //! [`threshold`] counts approvals against what the leaf requires, and [`link`]
 //! keeps a delegation from weakening any of it.

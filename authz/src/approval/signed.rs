@@ -37,7 +37,7 @@ pub struct SignedApproval {
 pub struct ApprovalPayload {
     /// Payload version (1).
     pub version: u8,
-    /// The call approved (see [`super::request_hash`]).
+    /// The call approved (see [`request_hash`](fn@super::request_hash)).
     pub request_hash: [u8; 32],
     /// Random bytes making every approval distinct.
     pub nonce: [u8; 16],

@@ -9,7 +9,7 @@ use tokio::sync::Semaphore;
 /// Called with the size of every batch the worker dispatches (for `tenuo_batch_size`).
 pub type BatchObserver = Arc<dyn Fn(usize) + Send + Sync>;
 
-/// Limits of a [`PopBatch`] service.
+/// Limits of a [`PopBatch`](super::PopBatch) service.
 #[derive(Clone)]
 pub struct BatchConfig {
     pub(super) max_items: usize,
@@ -25,7 +25,7 @@ impl Default for BatchConfig {
     ///
     /// Why half: batches grow only while every verification thread is busy. With one
     /// thread per CPU a thread is nearly always free, so under load most batches held a
-    /// single signature (74 % of them in a 16-user loadtest on 2 cores) and paid the full
+    /// single signature (README, Performance) and paid the full
     /// single-signature price, while the async workers serving HTTP fought the
     /// verification threads for the same CPUs.
     fn default() -> Self {

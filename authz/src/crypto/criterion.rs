@@ -18,14 +18,13 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SignatureCriterion {
     /// The cofactored equation `[8]([s]B - [k]A - R) = 0`, with checks 1 to 3 of
-    /// [`crate::batch`]: a chain's signatures are verified in one multiscalar
+    /// [`crate::crypto`]: a chain's signatures are verified in one multiscalar
     /// multiplication, and the server batches PoPs across requests. The default.
     #[default]
     Cofactored,
     /// `verify_strict` exactly (`R = [s]B - [k]A`): every verdict is the reference
-    /// implementation's, at the price of verifying each signature by itself. A
-    /// depth-8 cold chain then costs 1.7x the cofactored batch in instructions (as
-    /// much as eight `verify_strict`), and the server verifies PoPs inline instead
-    /// of batching them. Cached chains cost the same under both.
+    /// implementation's, at the price of verifying each signature by itself (the
+    /// README's Performance section has the cost), and the server verifies PoPs
+    /// inline instead of batching them. Cached chains cost the same under both.
     Strict,
 }

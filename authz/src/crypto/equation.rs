@@ -174,9 +174,8 @@ static BASEPOINT_TABLE: LazyLock<VartimeEdwardsPrecomputation> =
 ///
 /// Terms signed by the same key share one `A` point, whose coefficient is the sum of
 /// theirs: the same equation, one full-size scalar multiplication fewer per repeat.
-/// That is the common case for PoPs: a sidecar's agent signs every PoP with one key,
-/// and a batch of 8 of them then costs 27 % fewer instructions, one of 32 34 % fewer
-/// (`decision_cost batch_one_key:N`).
+/// That is the common case for PoPs: a sidecar's agent signs every PoP with one key
+/// (the saving is in the README's Performance section, `decision_cost batch_one_key:N`).
 fn combined_holds(terms: &[Term], z: &[Scalar]) -> bool {
     crate::crypto::count_checks(terms.len());
     let mut b_coefficient = Scalar::ZERO;

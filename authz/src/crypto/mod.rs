@@ -2,7 +2,7 @@
 //! a chain's signatures in one batch equation.
 //!
 //! Public keys of small order are refused when parsed, so a [`PublicKey`] value is
-//! always usable. [`Signature`] and [`PublicKey::verify`] check one signature with
+//! always usable. [`PublicKey::verify_strict`] checks one signature with
 //! `verify_strict`'s semantics. The functions below ([`verify_one`],
 //! [`verify_all`], ...) apply a [`SignatureCriterion`]: the cofactored one by
 //! default, which a batch can decide, or `verify_strict`'s.

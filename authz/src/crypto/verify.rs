@@ -24,7 +24,7 @@ pub fn verify_one(
 }
 
 /// [`verify_one`] for a signature that is valid if it verifies any of `candidates`
-/// (a PoP's accepted time windows): the verdict a [`PopBatch`](super::PopBatch) gives
+/// (a PoP's accepted time windows): the verdict a `PopBatch` (`crate::batch`) gives
 /// the same item, reached without a batch.
 pub fn verify_one_of<M: AsRef<[u8]>>(
     key: &PublicKey,

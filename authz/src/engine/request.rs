@@ -151,7 +151,7 @@ impl RequestAuthorizer {
     /// their turn without holding a thread.
     ///
     /// The answer, reason included, is [`Self::decide`]'s, except that a batched
-    /// PoP is held to the batch criterion (see [`crate::batch`]). Under
+    /// PoP is held to the batch criterion (see [`crate::crypto`]). Under
     /// [`SignatureCriterion::Strict`] PoPs are never batched. If the batch
     /// service or the blocking pool is unavailable, the work is done inline: a
     /// service problem never changes a verdict.

@@ -46,7 +46,7 @@
 //! Files: [`config`] (schema), [`compile`] (checks, precompiling, route
 //! matching), [`route`] (compiled routes and matches), [`method`] (method
 //! masks), [`body_path`] (JSON dot paths), [`coerce`] (declared types),
-//! [`extract`] (request → tool call), [`error`].
+//! [`extract`] (request → tool call), [`config_error`] and [`extract_error`].
 
 pub mod body_path;
 pub mod coerce;
