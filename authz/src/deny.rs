@@ -128,15 +128,6 @@ pub enum TimeError {
     },
 }
 
-/// A construct this authorizer refuses rather than guess at.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Unsupported {
-    /// A constraint type that is not evaluated (CEL, unknown ids).
-    #[error("{0}")]
-    Constraint(String),
-}
-
 /// Why an HTTP request could not be mapped to a tool call.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -222,9 +213,6 @@ pub enum Denial {
     /// The PoP verified but was already used (replay protection is on).
     #[error(transparent)]
     Replay(#[from] ReplayError),
-    /// Something this authorizer does not implement.
-    #[error(transparent)]
-    Unsupported(#[from] Unsupported),
     /// Approvals: a gated call without enough of them, approvals that could not
     /// be read, or a gate map that is malformed.
     #[error(transparent)]
@@ -254,7 +242,6 @@ impl Denial {
             Self::Pop(PopError::Missing) => DenyReason::MissingPop,
             Self::Pop(_) => DenyReason::InvalidPop,
             Self::Replay(_) => DenyReason::InvalidPop,
-            Self::Unsupported(_) => DenyReason::Unsupported,
             Self::Approval(a) => a.reason(),
             Self::Request(ExtractError::NoRoute { .. }) => DenyReason::ToolNotInWarrant,
             Self::Request(_) => DenyReason::ConstraintViolation,

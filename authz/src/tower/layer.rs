@@ -78,3 +78,40 @@ impl<S> Layer<S> for AuthzLayer {
         }
     }
 }
+
+/// The constructors tower-http's middleware have, here because they build the layer.
+impl<S> AuthzService<S> {
+    /// Authorizes requests for `inner` with `authorizer`, mapping them to calls with
+    /// `extractor` (default settings, no observer).
+    pub fn new(inner: S, authorizer: Arc<Authorizer>, extractor: impl ExtractCall) -> Self {
+        AuthzLayer::new(authorizer, extractor).layer(inner)
+    }
+
+    /// The layer that builds this service, as tower-http's middleware offer it:
+    /// `AuthzService::<S>::layer(authorizer, extractor)`, the same as [`AuthzLayer::new`].
+    pub fn layer(authorizer: Arc<Authorizer>, extractor: impl ExtractCall) -> AuthzLayer {
+        AuthzLayer::new(authorizer, extractor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{CallRequest, ExtractError};
+    use crate::pop::Args;
+
+    fn no_call(_: &CallRequest<'_>) -> Result<(String, Args), ExtractError> {
+        Err(ExtractError::BodyUnreadable)
+    }
+
+    #[test]
+    fn the_service_is_built_and_unwrapped_as_tower_http_middleware_are() {
+        let authorizer = Arc::new(Authorizer::builder().build_unchecked());
+        let mut service = AuthzService::new(7_u32, Arc::clone(&authorizer), no_call);
+        assert_eq!(*service.get_ref(), 7);
+        *service.get_mut() += 1;
+        assert_eq!(service.into_inner(), 8);
+        let layered = AuthzService::<&str>::layer(authorizer, no_call).layer("inner");
+        assert_eq!(layered.into_inner(), "inner");
+    }
+}

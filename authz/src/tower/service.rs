@@ -15,11 +15,29 @@ use super::future::ResponseFuture;
 use crate::deny::Denial;
 use crate::engine::{ExtractError, RequestAuthorizer};
 
-/// Authorizes requests for an inner service. Built by [`super::AuthzLayer`].
+/// Authorizes requests for an inner service. Built by [`AuthzLayer`](super::AuthzLayer),
+/// or directly with [`AuthzService::new`].
 #[derive(Clone)]
 pub struct AuthzService<S> {
     pub(crate) inner: S,
     pub(crate) shared: Arc<RequestAuthorizer>,
+}
+
+impl<S> AuthzService<S> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The inner service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
 }
 
 impl<S> std::fmt::Debug for AuthzService<S> {

@@ -15,7 +15,7 @@ use tenuo_authz::crypto::SigningKey;
 use tenuo_authz::mint::{encode_chain, Issue};
 use tenuo_authz::pop::{sign_pop, Args};
 use tenuo_authz::wire::{decode_token, encode_base64url};
-use tenuo_authz::Warrant;
+use tenuo_authz::{DenyReason, Warrant};
 
 use super::{now, row, Ctx, Outcome};
 use crate::fixture::{base_values, READER};
@@ -28,15 +28,15 @@ use crate::report::Row;
 use crate::target::Target;
 
 /// The reasons, in the report's order.
-const REASONS: [&str; 8] = [
-    "tool_not_in_warrant",
-    "constraint_violation",
-    "warrant_expired",
-    "missing_pop",
-    "invalid_pop",
-    "chain_invalid",
-    "untrusted_issuer",
-    "warrant_revoked",
+const REASONS: [DenyReason; 8] = [
+    DenyReason::ToolNotInWarrant,
+    DenyReason::ConstraintViolation,
+    DenyReason::WarrantExpired,
+    DenyReason::MissingPop,
+    DenyReason::InvalidPop,
+    DenyReason::ChainInvalid,
+    DenyReason::UntrustedIssuer,
+    DenyReason::WarrantRevoked,
 ];
 
 struct Agent {
@@ -68,14 +68,14 @@ struct Sent {
 }
 
 /// Sends the request that must be denied for `reason`.
-fn send(target: &dyn Target, ctx: &Ctx, a: &Agent, reason: &str, rid: &str) -> Result<Sent> {
+fn send(target: &dyn Target, ctx: &Ctx, a: &Agent, reason: DenyReason, rid: &str) -> Result<Sent> {
     let addr = target.authorizer();
     let f = &ctx.fixture;
     let read_pop = |w: &Warrant, path: &str| pop(&a.key, w, "read_file", &args("path", path));
     // (leaf, token presented, method, path, body, PoP)
     let (leaf, token, method, path, body, pop): (Warrant, String, _, String, _, Option<String>) =
         match reason {
-            "tool_not_in_warrant" => {
+            DenyReason::ToolNotInWarrant => {
                 let p = pop(&a.key, &a.good, "run", &args("cmd", "ls"));
                 let t = a.good.to_base64url();
                 (
@@ -87,7 +87,7 @@ fn send(target: &dyn Target, ctx: &Ctx, a: &Agent, reason: &str, rid: &str) -> R
                     Some(p),
                 )
             }
-            "constraint_violation" => {
+            DenyReason::ConstraintViolation => {
                 let p = read_pop(&a.good, "/etc/passwd");
                 let t = a.good.to_base64url();
                 (
@@ -99,7 +99,7 @@ fn send(target: &dyn Target, ctx: &Ctx, a: &Agent, reason: &str, rid: &str) -> R
                     Some(p),
                 )
             }
-            "warrant_expired" => {
+            DenyReason::WarrantExpired => {
                 let w = Issue::execution(a.key.public_key())
                     .tool("read_file", ConstraintSet::new())
                     .ttl_secs(60)
@@ -107,17 +107,17 @@ fn send(target: &dyn Target, ctx: &Ctx, a: &Agent, reason: &str, rid: &str) -> R
                 let (p, t) = (read_pop(&w, "/data/a"), w.to_base64url());
                 (w, t, "GET", read_path("/data/a"), "", Some(p))
             }
-            "missing_pop" => {
+            DenyReason::MissingPop => {
                 let t = a.good.to_base64url();
                 (a.good.clone(), t, "GET", read_path("/data/a"), "", None)
             }
-            "invalid_pop" => {
+            DenyReason::InvalidPop => {
                 // Signed over another argument than the one sent.
                 let p = read_pop(&a.good, "/data/b");
                 let t = a.good.to_base64url();
                 (a.good.clone(), t, "GET", read_path("/data/a"), "", Some(p))
             }
-            "chain_invalid" => {
+            DenyReason::ChainInvalid => {
                 // A second link the good warrant's holder never issued.
                 let unrelated = Issue::execution(f.stranger.public_key())
                     .tool("read_file", ConstraintSet::new())
@@ -133,7 +133,7 @@ fn send(target: &dyn Target, ctx: &Ctx, a: &Agent, reason: &str, rid: &str) -> R
                     Some(p),
                 )
             }
-            "untrusted_issuer" => {
+            DenyReason::UntrustedIssuer => {
                 let w = Issue::execution(a.key.public_key())
                     .tool("read_file", ConstraintSet::new())
                     .ttl_secs(60)
@@ -141,7 +141,7 @@ fn send(target: &dyn Target, ctx: &Ctx, a: &Agent, reason: &str, rid: &str) -> R
                 let (p, t) = (read_pop(&w, "/data/a"), w.to_base64url());
                 (w, t, "GET", read_path("/data/a"), "", Some(p))
             }
-            "warrant_revoked" => {
+            DenyReason::WarrantRevoked => {
                 let p = read_pop(&a.revoked, "/data/a");
                 let t = a.revoked.to_base64url();
                 (
@@ -153,7 +153,7 @@ fn send(target: &dyn Target, ctx: &Ctx, a: &Agent, reason: &str, rid: &str) -> R
                     Some(p),
                 )
             }
-            other => anyhow::bail!("unknown reason {other}"),
+            other => anyhow::bail!("no request is built to be denied {other}"),
         };
     let mut headers = vec![("x-request-id", rid), ("x-tenuo-warrant", token.as_str())];
     if let Some(p) = &pop {
@@ -173,8 +173,8 @@ fn read_path(path: &str) -> String {
 }
 
 /// The tool a denial is about: the route's.
-fn tool_of(reason: &str) -> &'static str {
-    if reason == "tool_not_in_warrant" {
+fn tool_of(reason: DenyReason) -> &'static str {
+    if reason == DenyReason::ToolNotInWarrant {
         "run"
     } else {
         "read_file"
@@ -184,7 +184,7 @@ fn tool_of(reason: &str) -> &'static str {
 /// Every reason in production mode, then in debug mode.
 pub(crate) fn run(target: &mut dyn Target, ctx: &Ctx) -> Vec<Row> {
     let start = Instant::now();
-    let mut outcomes: BTreeMap<&str, (Outcome, Duration)> = REASONS
+    let mut outcomes: BTreeMap<DenyReason, (Outcome, Duration)> = REASONS
         .iter()
         .map(|r| (*r, (Outcome::default(), Duration::ZERO)))
         .collect();
@@ -215,7 +215,7 @@ pub(crate) fn run(target: &mut dyn Target, ctx: &Ctx) -> Vec<Row> {
         }
         for reason in REASONS {
             let t = Instant::now();
-            let entry = outcomes.get_mut(reason).map(|(o, d)| (o, d));
+            let entry = outcomes.get_mut(&reason).map(|(o, d)| (o, d));
             let Some((outcome, elapsed)) = entry else {
                 continue;
             };
@@ -252,18 +252,18 @@ pub(crate) fn run(target: &mut dyn Target, ctx: &Ctx) -> Vec<Row> {
 const CONSTRAINT_HEADER: &str = "constraint_violation: path=/etc/passwd not in Pattern(/data/*)";
 
 /// Reasons whose §3 line names the warrant (the denial carries its id).
-const NAMES_WARRANT: [&str; 4] = [
-    "tool_not_in_warrant",
-    "constraint_violation",
-    "warrant_expired",
-    "warrant_revoked",
+const NAMES_WARRANT: [DenyReason; 4] = [
+    DenyReason::ToolNotInWarrant,
+    DenyReason::ConstraintViolation,
+    DenyReason::WarrantExpired,
+    DenyReason::WarrantRevoked,
 ];
 
 fn check(
     target: &mut dyn Target,
     ctx: &Ctx,
     agent: &Agent,
-    reason: &str,
+    reason: DenyReason,
     debug: bool,
     o: &mut Outcome,
 ) -> Result<()> {
@@ -279,7 +279,7 @@ fn check(
     let rid = format!("e2e-{reason}-{mode}");
     // A revocation reaches the pods when the mounted Secret does: poll.
     let deadline = Instant::now()
-        + if reason == "warrant_revoked" {
+        + if reason == DenyReason::WarrantRevoked {
             ctx.revocation_wait
         } else {
             Duration::ZERO
@@ -287,7 +287,7 @@ fn check(
     let sent = loop {
         let sent = send(target, ctx, agent, reason, &rid)?;
         o.requests += 1;
-        if sent.reply.json()["reason"] == reason || Instant::now() >= deadline {
+        if sent.reply.json()["reason"] == reason.as_str() || Instant::now() >= deadline {
             break sent;
         }
         std::thread::sleep(Duration::from_millis(500));
@@ -302,7 +302,7 @@ fn check(
     let message = body["message"].as_str().unwrap_or_default();
     o.check(
         body["authorized"] == false
-            && body["reason"] == reason
+            && body["reason"] == reason.as_str()
             && !message.is_empty()
             && body["request_id"] == rid.as_str(),
         || {
@@ -312,7 +312,7 @@ fn check(
             )
         },
     );
-    if !debug && reason == "constraint_violation" {
+    if !debug && reason == DenyReason::ConstraintViolation {
         o.check(!message.contains("/etc/passwd"), || {
             format!("production mode: the message reveals the argument: {message:?}")
         });
@@ -325,7 +325,7 @@ fn check(
         o.check(detail.is_some_and(|d| !d.trim().is_empty()), || {
             format!("debug: X-Tenuo-Deny-Reason is {header:?}, want \"{reason}: <detail>\"")
         });
-        if reason == "constraint_violation" {
+        if reason == DenyReason::ConstraintViolation {
             o.check(header == Some(CONSTRAINT_HEADER), || {
                 format!("debug: X-Tenuo-Deny-Reason is {header:?}, the guide shows {CONSTRAINT_HEADER:?}")
             });
@@ -363,7 +363,7 @@ fn check(
 fn check_log(
     target: &dyn Target,
     sent: &Sent,
-    reason: &str,
+    reason: DenyReason,
     rid: &str,
     mode: &str,
     o: &mut Outcome,
@@ -390,11 +390,11 @@ fn check_log(
     o.check(
         line["level"] == "warn"
             && line["event"] == "authorization_denied"
-            && line["reason"] == reason
+            && line["reason"] == reason.as_str()
             && line["tool"] == tool,
         || format!("{mode}: log line {line} (want level warn, reason {reason}, tool {tool})"),
     );
-    if reason == "constraint_violation" {
+    if reason == DenyReason::ConstraintViolation {
         o.check(
             line["constraint"] == "path"
                 && line["expected"] == "Pattern(/data/*)"
@@ -425,7 +425,7 @@ fn check_log(
     // the request's own lines, as totals compared across two reads would
     // count whichever pods each read saw.
     let counts = count_by_reason(&lines_of(&raw, rid))?;
-    o.check(count_of(&counts, reason) >= 1, || {
+    o.check(count_of(&counts, reason.as_str()) >= 1, || {
         format!(
             "{mode}: jq -r '{COUNT_BY_REASON}' | sort | uniq -c over request {rid}'s lines \
              counted {counts:?}, want {reason}"
