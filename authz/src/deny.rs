@@ -3,7 +3,7 @@
 
 use crate::approval::link::ApprovalLinkError;
 use crate::approval::{ApprovalDenial, ApprovalShortfall};
-use crate::constraint::{AttenuationError, ConstraintViolation, ViolationKind};
+use crate::constraint::{ArgValueJsonError, AttenuationError, ConstraintViolation, ViolationKind};
 use crate::pop::PopError;
 use crate::replay::ReplayError;
 use crate::warrant::{WarrantId, WarrantType};
@@ -129,7 +129,7 @@ pub enum TimeError {
 }
 
 /// Why an HTTP request could not be mapped to a tool call.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExtractError {
     /// No configured route matches the method and path.
@@ -140,7 +140,41 @@ pub enum ExtractError {
         /// The path.
         path: String,
     },
-    /// A route matched but an argument could not be read.
+    /// A gateway route matched, but its arguments could not be read from the request.
+    #[cfg(feature = "tower")]
+    #[error(transparent)]
+    Route(#[from] crate::gateway::ExtractionError),
+    /// An argument's JSON value has no argument form.
+    #[error("argument {argument}: {source}")]
+    ArgumentValue {
+        /// The argument.
+        argument: String,
+        /// Why its value has no argument form.
+        source: ArgValueJsonError,
+    },
+    /// The `POST /v1/check` body is not the JSON object that API takes.
+    #[error("request body: {detail}")]
+    CheckBody {
+        /// The JSON parser's account of the problem.
+        detail: String,
+    },
+    /// Envoy's check request carries no body although the request has one (Envoy
+    /// forwards bodies only with `with_request_body`).
+    #[error("Envoy did not send the request body (configure with_request_body)")]
+    BodyNotForwarded,
+    /// Envoy's check request carries part of the body only (Envoy sends at most
+    /// `with_request_body.max_request_bytes`): the arguments are unknown.
+    #[error("Envoy sent a partial body (raise with_request_body.max_request_bytes)")]
+    BodyTruncated,
+    /// More headers than a check request may carry.
+    #[error("{count} headers, more than {max}")]
+    TooManyHeaders {
+        /// How many the request had.
+        count: usize,
+        /// The most accepted.
+        max: usize,
+    },
+    /// An extractor of the application's own could not read an argument.
     #[error("argument {argument}: {problem}")]
     Argument {
         /// The argument.

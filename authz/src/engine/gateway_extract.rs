@@ -24,12 +24,7 @@ impl ExtractCall for CompiledGateway {
                     ExtractionError::BodyTooLarge { max, .. } => {
                         ExtractError::BodyTooLarge { limit: max }
                     }
-                    ExtractionError::MissingRequired { ref field, .. }
-                    | ExtractionError::BodyNotJson { ref field, .. }
-                    | ExtractionError::WrongType { ref field, .. } => ExtractError::Argument {
-                        argument: field.clone(),
-                        problem: error.to_string(),
-                    },
+                    other => ExtractError::Route(other),
                 })?;
         Ok((extracted.tool, extracted.args))
     }

@@ -102,9 +102,8 @@ async fn check(State(state): State<AppState>, request: Request) -> Response {
     let request: CheckRequest = match serde_json::from_slice(&bytes) {
         Ok(request) => request,
         Err(error) => {
-            let problem = ExtractError::Argument {
-                argument: "body".into(),
-                problem: error.to_string(),
+            let problem = ExtractError::CheckBody {
+                detail: error.to_string(),
             };
             return reject(&state, &parts, Denial::Request(problem));
         }
@@ -116,9 +115,9 @@ async fn check(State(state): State<AppState>, request: Request) -> Response {
                 args.insert(name.clone(), value);
             }
             Err(error) => {
-                let problem = ExtractError::Argument {
+                let problem = ExtractError::ArgumentValue {
                     argument: name.clone(),
-                    problem: error.to_string(),
+                    source: error,
                 };
                 return reject(&state, &parts, Denial::Request(problem));
             }

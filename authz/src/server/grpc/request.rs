@@ -73,9 +73,7 @@ pub(super) fn body<'a>(
         .get(PARTIAL_BODY_HEADER)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
     if partial {
-        return Err(body_problem(
-            "Envoy sent a partial body (raise with_request_body.max_request_bytes)",
-        ));
+        return Err(ExtractError::BodyTruncated);
     }
     let body = if http.raw_body.is_empty() {
         http.body.as_bytes()
@@ -83,21 +81,12 @@ pub(super) fn body<'a>(
         &http.raw_body
     };
     if body.is_empty() && http.size > 0 {
-        return Err(body_problem(
-            "Envoy did not send the request body (configure with_request_body)",
-        ));
+        return Err(ExtractError::BodyNotForwarded);
     }
     if body.len() > limit {
         return Err(ExtractError::BodyTooLarge { limit });
     }
     Ok(body)
-}
-
-fn body_problem(problem: &str) -> ExtractError {
-    ExtractError::Argument {
-        argument: "body".into(),
-        problem: problem.into(),
-    }
 }
 
 fn headers(http: &HttpRequest, config: &AuthzConfig) -> Result<HeaderMap, ExtractError> {
@@ -112,9 +101,9 @@ fn headers(http: &HttpRequest, config: &AuthzConfig) -> Result<HeaderMap, Extrac
         raw.len()
     };
     if count > MAX_HEADERS {
-        return Err(ExtractError::Argument {
-            argument: "headers".into(),
-            problem: format!("{count} headers, more than {MAX_HEADERS}"),
+        return Err(ExtractError::TooManyHeaders {
+            count,
+            max: MAX_HEADERS,
         });
     }
     let mut map = HeaderMap::with_capacity(count + 2);
