@@ -21,6 +21,7 @@ pub const APPROVAL_GATES_EXTENSION: &str = "tenuo.approval_gates";
 
 /// The gate of one argument.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum ArgGate {
     /// Every value needs approval.
     All,

@@ -42,6 +42,7 @@ pub enum ApprovalLinkError {
 /// Why a link fails the approval rule: a gate map that does not parse (an
 /// invalid warrant), or a weakening (a broken chain).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum LinkFailure {
     /// A gate map does not parse.
     Gate(GateError),

@@ -12,6 +12,7 @@ use std::fmt;
 /// Decoding mirrors the reference's serde/ciborium acceptance rules exactly,
 /// so each variant corresponds to an input the reference also rejects.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConstraintDecodeError {
     /// A CBOR item had the wrong major type (e.g. a map where text was needed).
     #[error("{context}: expected {expected}")]
@@ -91,6 +92,7 @@ pub enum ConstraintDecodeError {
 
 /// Why a constraint constructor rejected its input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConstraintBuildError {
     /// The glob pattern is not valid (`***`, misplaced `**`, unclosed `[`).
     #[error("invalid glob pattern `{pattern}`: {reason}")]
@@ -153,6 +155,7 @@ pub enum ConstraintBuildError {
 /// distinction changes results: an error inside `Any` or `Not` propagates
 /// instead of being treated as `false`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Mismatch {
     /// The value is well-formed but outside what the constraint allows.
     #[error("value does not satisfy the constraint")]
@@ -195,6 +198,7 @@ impl Mismatch {
 
 /// Why a child constraint is not a valid narrowing of its parent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum AttenuationError {
     /// The reference has no rule for this parent/child type pair.
     #[error("cannot attenuate {parent} to {child}")]
@@ -265,6 +269,7 @@ pub enum AttenuationError {
 
 /// Category of a [`ConstraintViolation`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ViolationKind {
     /// A constrained argument was absent.
     Missing,

@@ -103,6 +103,7 @@ pub mod type_id {
 
 /// A constraint on one argument value.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Constraint {
     /// Admits every value; the only parent that may narrow to anything.
     Wildcard,

@@ -29,6 +29,7 @@ pub const OPERATORS: [&str; 17] = [
 
 /// One token of a command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ShellToken {
     /// A word, with its quotes and escapes removed.
     Word(String),

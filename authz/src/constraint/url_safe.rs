@@ -250,6 +250,7 @@ fn parse_ip(host: &str) -> Option<IpAddr> {
 
 /// Why a URL is rejected (diagnostic only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum UrlSafeRejection {
     /// Contains a NUL byte.
     NullByte,

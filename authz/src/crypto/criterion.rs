@@ -16,6 +16,7 @@
 /// assert_ne!(exact, Policy::default());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum SignatureCriterion {
     /// The cofactored equation `[8]([s]B - [k]A - R) = 0`, with checks 1 to 3 of
     /// [`crate::crypto`]: a chain's signatures are verified in one multiscalar

@@ -24,6 +24,7 @@ use crate::constraint::ArgValue;
 
 /// A rule's declared `type`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TypeHint {
     /// `integer`
     Integer,

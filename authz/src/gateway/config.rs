@@ -143,6 +143,7 @@ pub struct RouteConfig {
 /// Where an argument value comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ExtractionSource {
     /// A `{name}` capture of the route pattern (raw, not percent-decoded).
     Path,

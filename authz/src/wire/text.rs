@@ -20,6 +20,7 @@ const CHAIN_LABEL: &str = "TENUO WARRANT CHAIN";
 
 /// What a token's bytes turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TokenKind {
     /// A single envelope.
     Warrant,
