@@ -57,7 +57,7 @@ pub enum PythonEnvError {
     #[error("{} was not created", .0.display())]
     Missing(PathBuf),
     /// No Cargo target directory holds the running program.
-    #[error("no Cargo target directory (one with CACHEDIR.TAG) holds {}", .0.display())]
+    #[error("no Cargo target directory holds {} (set CARGO_TARGET_DIR)", .0.display())]
     NoTargetDir(PathBuf),
 }
 
@@ -65,12 +65,21 @@ pub enum PythonEnvError {
 /// program (a test or a tool Cargo built), made on first use.
 pub fn python() -> Result<PathBuf, PythonEnvError> {
     let exe = std::env::current_exe().unwrap_or_default();
-    // Cargo marks the root of every target directory with CACHEDIR.TAG.
-    let target = exe
-        .ancestors()
-        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
-        .ok_or_else(|| PythonEnvError::NoTargetDir(exe.clone()))?;
-    python_in(target)
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .or_else(|| target_dir_of(&exe))
+        .ok_or(PythonEnvError::NoTargetDir(exe))?;
+    python_in(&target)
+}
+
+/// The target directory of a program Cargo built: `<target>/<profile>/<name>`,
+/// or `<target>/<profile>/deps/<name>` for a test.
+fn target_dir_of(exe: &Path) -> Option<PathBuf> {
+    let mut dir = exe.parent()?;
+    if dir.file_name().is_some_and(|name| name == "deps") {
+        dir = dir.parent()?;
+    }
+    dir.parent().map(Path::to_path_buf)
 }
 
 /// The environment's `python` under `target_dir`, made on first use.
@@ -146,6 +155,22 @@ fn run(command: &mut Command) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_target_directory_is_found_from_a_test_or_a_tool() {
+        let target = Path::new("/work/target");
+        for exe in [
+            "/work/target/debug/deps/tenuo_e2e-0123abcd",
+            "/work/target/debug/xtask",
+            "/work/target/release/deps/tests-9f",
+        ] {
+            assert_eq!(
+                target_dir_of(Path::new(exe)).as_deref(),
+                Some(target),
+                "{exe}"
+            );
+        }
+    }
 
     #[test]
     fn a_missing_interpreter_is_an_error_that_says_what_to_install() {
