@@ -58,16 +58,16 @@ fn field(key: usize, problem: FieldProblem) -> DecodeError {
 /// did not sign.
 pub fn decode_payload(bytes: &[u8]) -> Result<Payload, DecodeError> {
     let map_len = super::scan::first_item_len(bytes, MAX_CBOR_NESTING)?;
-    let leading = bytes.get(..map_len).ok_or(DecodeError::Truncated)?;
+    let leading = bytes.get(..map_len).ok_or_else(|| DecodeError::Truncated)?;
     let value = super::value::from_bytes(leading)?;
-    let entries = map(&value).ok_or(DecodeError::Field {
+    let entries = map(&value).ok_or_else(|| DecodeError::Field {
         key: "payload",
         problem: FieldProblem::WrongType,
     })?;
 
     let mut slots: [Option<&Value>; 19] = [None; 19];
     for (key, val) in entries {
-        let key: usize = uint(key).ok_or(DecodeError::Field {
+        let key: usize = uint(key).ok_or_else(|| DecodeError::Field {
             key: "payload",
             problem: FieldProblem::Unknown,
         })?;

@@ -29,7 +29,7 @@ pub(crate) fn first_item_len(bytes: &[u8], max_depth: usize) -> Result<usize, De
     let mut stack: Vec<Open> = Vec::new();
     loop {
         let at = pos;
-        let initial = *bytes.get(pos).ok_or(DecodeError::Truncated)?;
+        let initial = *bytes.get(pos).ok_or_else(|| DecodeError::Truncated)?;
         pos += 1;
         let major = initial >> 5;
         let info = initial & 0x1f;
@@ -52,8 +52,8 @@ pub(crate) fn first_item_len(bytes: &[u8], max_depth: usize) -> Result<usize, De
             0..=23 => Some(u64::from(info)),
             24..=27 => {
                 let width = 1usize << (info - 24);
-                let end = pos.checked_add(width).ok_or(DecodeError::Truncated)?;
-                let raw = bytes.get(pos..end).ok_or(DecodeError::Truncated)?;
+                let end = pos.checked_add(width).ok_or_else(|| DecodeError::Truncated)?;
+                let raw = bytes.get(pos..end).ok_or_else(|| DecodeError::Truncated)?;
                 pos = end;
                 Some(raw.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
             }
@@ -66,7 +66,7 @@ pub(crate) fn first_item_len(bytes: &[u8], max_depth: usize) -> Result<usize, De
             (0 | 1, Some(_)) | (7, Some(_)) => {}
             (2 | 3, Some(len)) => {
                 let len = usize::try_from(len).map_err(|_| DecodeError::Truncated)?;
-                let end = pos.checked_add(len).ok_or(DecodeError::Truncated)?;
+                let end = pos.checked_add(len).ok_or_else(|| DecodeError::Truncated)?;
                 if end > bytes.len() {
                     return Err(DecodeError::Truncated);
                 }
@@ -75,7 +75,7 @@ pub(crate) fn first_item_len(bytes: &[u8], max_depth: usize) -> Result<usize, De
             (2 | 3, None) => {
                 // Indefinite strings hold definite chunks of the same major type.
                 loop {
-                    let chunk = *bytes.get(pos).ok_or(DecodeError::Truncated)?;
+                    let chunk = *bytes.get(pos).ok_or_else(|| DecodeError::Truncated)?;
                     if chunk == 0xff {
                         pos += 1;
                         break;
@@ -88,7 +88,7 @@ pub(crate) fn first_item_len(bytes: &[u8], max_depth: usize) -> Result<usize, De
             }
             (4 | 5, count) => {
                 let count = match (major, count) {
-                    (5, Some(n)) => Some(n.checked_mul(2).ok_or(DecodeError::Truncated)?),
+                    (5, Some(n)) => Some(n.checked_mul(2).ok_or_else(|| DecodeError::Truncated)?),
                     (_, c) => c,
                 };
                 // Every item takes at least one byte: a claim of more items than
@@ -143,21 +143,21 @@ fn close_items(stack: &mut Vec<Open>) -> bool {
 
 /// Skips one definite-length string chunk inside an indefinite string.
 fn check_well_formed_chunk(bytes: &[u8], pos: &mut usize) -> Result<(), DecodeError> {
-    let initial = *bytes.get(*pos).ok_or(DecodeError::Truncated)?;
+    let initial = *bytes.get(*pos).ok_or_else(|| DecodeError::Truncated)?;
     *pos += 1;
     let info = initial & 0x1f;
     let len = match info {
         0..=23 => u64::from(info),
         _ => {
             let width = 1usize << (info - 24);
-            let end = pos.checked_add(width).ok_or(DecodeError::Truncated)?;
-            let raw = bytes.get(*pos..end).ok_or(DecodeError::Truncated)?;
+            let end = pos.checked_add(width).ok_or_else(|| DecodeError::Truncated)?;
+            let raw = bytes.get(*pos..end).ok_or_else(|| DecodeError::Truncated)?;
             *pos = end;
             raw.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
         }
     };
     let len = usize::try_from(len).map_err(|_| DecodeError::Truncated)?;
-    let end = pos.checked_add(len).ok_or(DecodeError::Truncated)?;
+    let end = pos.checked_add(len).ok_or_else(|| DecodeError::Truncated)?;
     if end > bytes.len() {
         return Err(DecodeError::Truncated);
     }
