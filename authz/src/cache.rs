@@ -195,5 +195,5 @@ fn prepare_bytes(
     let (_, warrants) = decode_bytes(bytes)?;
     PreparedChain::with_criterion(warrants, criterion)
         .map(Arc::new)
-        .ok_or_else(|| DecodeError::EmptyStack)
+        .ok_or(DecodeError::EmptyStack)
 }

@@ -133,17 +133,17 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn byte(&mut self) -> Result<u8, DecodeError> {
-        let b = *self.bytes.get(self.pos).ok_or_else(|| DecodeError::Truncated)?;
+        let b = *self.bytes.get(self.pos).ok_or(DecodeError::Truncated)?;
         self.pos += 1;
         Ok(b)
     }
 
     fn take(&mut self, len: usize) -> Result<&'a [u8], DecodeError> {
-        let end = self.pos.checked_add(len).ok_or_else(|| DecodeError::Truncated)?;
+        let end = self.pos.checked_add(len).ok_or(DecodeError::Truncated)?;
         let slice = self
             .bytes
             .get(self.pos..end)
-            .ok_or_else(|| DecodeError::Truncated)?;
+            .ok_or(DecodeError::Truncated)?;
         self.pos = end;
         Ok(slice)
     }

@@ -3,6 +3,11 @@
 //! [`first_item_len`] measures the leading item alone, for the signed payload,
 //! whose bytes after the map are signed but carry no meaning.
 
+// Errors are built only when returned (`ok_or_else`), though clippy finds them
+// cheap: an eagerly built `DecodeError` is dropped on every success, and its drop
+// glue is a call whenever the optimizer does not inline this hot loop.
+#![allow(clippy::unnecessary_lazy_evaluations)]
+
 use super::DecodeError;
 
 /// One open container: how many items it still expects (`None` = indefinite).
@@ -52,7 +57,9 @@ pub(crate) fn first_item_len(bytes: &[u8], max_depth: usize) -> Result<usize, De
             0..=23 => Some(u64::from(info)),
             24..=27 => {
                 let width = 1usize << (info - 24);
-                let end = pos.checked_add(width).ok_or_else(|| DecodeError::Truncated)?;
+                let end = pos
+                    .checked_add(width)
+                    .ok_or_else(|| DecodeError::Truncated)?;
                 let raw = bytes.get(pos..end).ok_or_else(|| DecodeError::Truncated)?;
                 pos = end;
                 Some(raw.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
@@ -150,7 +157,9 @@ fn check_well_formed_chunk(bytes: &[u8], pos: &mut usize) -> Result<(), DecodeEr
         0..=23 => u64::from(info),
         _ => {
             let width = 1usize << (info - 24);
-            let end = pos.checked_add(width).ok_or_else(|| DecodeError::Truncated)?;
+            let end = pos
+                .checked_add(width)
+                .ok_or_else(|| DecodeError::Truncated)?;
             let raw = bytes.get(*pos..end).ok_or_else(|| DecodeError::Truncated)?;
             *pos = end;
             raw.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b))

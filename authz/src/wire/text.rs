@@ -137,13 +137,13 @@ fn decode_pem(text: &str) -> Result<Vec<u8>, DecodeError> {
         let after = &rest[start + 11..];
         let label_end = after
             .find("-----")
-            .ok_or_else(|| DecodeError::Text("unterminated PEM header"))?;
+            .ok_or(DecodeError::Text("unterminated PEM header"))?;
         let label = &after[..label_end];
         let body_and_rest = &after[label_end + 5..];
         let end_marker = format!("-----END {label}-----");
         let body_end = body_and_rest
             .find(&end_marker)
-            .ok_or_else(|| DecodeError::Text("PEM block has no END line"))?;
+            .ok_or(DecodeError::Text("PEM block has no END line"))?;
         let bytes = decode_base64(&body_and_rest[..body_end])?;
         rest = &body_and_rest[body_end + end_marker.len()..];
         blocks += 1;
