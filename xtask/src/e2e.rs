@@ -16,6 +16,8 @@ use anyhow::{bail, Context, Result};
 use tenuo_e2e::Report;
 use xshell::{cmd, Shell};
 
+pub(crate) use local::Process;
+
 use crate::project_root;
 
 const USAGE: &str = "cargo xtask e2e [--backend kind|local] [--keep] [--summary-file PATH]";

@@ -7,11 +7,10 @@
 //! `X-Tenuo-Status: 400`, turned back by the example's `@tenuo_denied`), 403
 //! outside the warrant. nginx missing is an error naming the package.
 
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, ensure, Context, Result};
@@ -21,6 +20,7 @@ use tenuo_authz::mint::Issue;
 use tenuo_authz::pop::{sign_pop, Args};
 use xshell::Shell;
 
+use crate::e2e::Process;
 use crate::project_root;
 
 /// The example, and the two addresses in it that this run replaces.
@@ -66,25 +66,25 @@ pub(crate) fn run() -> Result<()> {
     let agent = SigningKey::generate()?;
     let gateway = work.join("gateway.yaml");
     std::fs::write(&gateway, GATEWAY)?;
-    let mut authorizer = Command::new(&authorizer_bin);
-    authorizer
-        .arg("serve")
-        .env("TRUSTED_ISSUERS", control_plane.public_key().to_hex())
-        .env("TENUO_GATEWAY_CONFIG", &gateway)
-        .env("TENUO_AUTH_REQUEST", "true")
-        .env("LISTEN_ADDR", "127.0.0.1:0")
-        .env("METRICS_ADDR", "127.0.0.1:0");
-    let (authorizer, lines) = Running::start(authorizer, "tenuo-authorizer")?;
-    let before_start = lines_until(&lines, "started")?;
-    let started = before_start.last().context("no `started` line")?;
-    let authorizer_addr: SocketAddr = started["listen"]
-        .as_str()
-        .and_then(|a| a.parse().ok())
-        .context("the authorizer's `started` line has no listen address")?;
-    let warned: Vec<&serde_json::Value> = before_start
-        .iter()
+    let env = [
+        ("TRUSTED_ISSUERS", control_plane.public_key().to_hex()),
+        ("TENUO_GATEWAY_CONFIG", gateway.display().to_string()),
+        ("TENUO_AUTH_REQUEST", "true".to_owned()),
+        ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+        ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
+    ]
+    .map(|(name, value)| (name.to_owned(), value));
+    let log = Arc::new(Mutex::new(String::new()));
+    let authorizer =
+        Process::start_json(&authorizer_bin, &["serve".into()], &env, Arc::clone(&log))?;
+    let authorizer_addr = authorizer.addr;
+    // The load-time warnings come before `started`, so they are in the log by now.
+    let log_text = log.lock().map(|l| l.clone()).unwrap_or_default();
+    let warned: Vec<serde_json::Value> = log_text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
         .filter(|line| line["event"] == "config_warning")
-        .map(|line| &line["route"])
+        .map(|line| line["route"].clone())
         .collect();
     ensure!(
         warned == ["/api/run"],
@@ -94,14 +94,16 @@ pub(crate) fn run() -> Result<()> {
     let (front, upstream) = (free_port()?, free_port()?);
     let config = nginx_config(&root, &work, front, upstream, authorizer_addr)?;
     std::fs::write(work.join("nginx.conf"), config)?;
-    let mut nginx_command = Command::new(&nginx);
-    nginx_command
+    let nginx_process = Command::new(&nginx)
         .arg("-p")
         .arg(&work)
         .arg("-c")
         .arg(work.join("nginx.conf"))
-        .args(["-e", "stderr"]);
-    let (nginx_process, _) = Running::start(nginx_command, "nginx")?;
+        .args(["-e", "stderr"])
+        .stdin(Stdio::null())
+        .spawn()
+        .map(KilledOnDrop)
+        .context("starting nginx")?;
     let front_addr = SocketAddr::from(([127, 0, 0, 1], front));
     wait_for_port(front_addr)?;
 
@@ -231,59 +233,13 @@ fn nginx_config(
     ))
 }
 
-/// A child process killed when dropped.
-struct Running(Child);
+/// nginx, killed when dropped.
+struct KilledOnDrop(Child);
 
-impl Running {
-    /// Starts `command`; its stdout lines, parsed as JSON where they are, arrive
-    /// on the receiver.
-    fn start(
-        mut command: Command,
-        name: &str,
-    ) -> Result<(Self, mpsc::Receiver<serde_json::Value>)> {
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("starting {name}"))?;
-        let (send, receive) = mpsc::channel();
-        if let Some(stdout) = child.stdout.take() {
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    if let Ok(value) = serde_json::from_str(&line) {
-                        let _ = send.send(value);
-                    }
-                }
-            });
-        }
-        Ok((Self(child), receive))
-    }
-}
-
-impl Drop for Running {
+impl Drop for KilledOnDrop {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
-    }
-}
-
-/// The log lines up to the first with `event` (the last one), within 30 s.
-fn lines_until(
-    lines: &mpsc::Receiver<serde_json::Value>,
-    event: &str,
-) -> Result<Vec<serde_json::Value>> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut seen = Vec::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = lines
-            .recv_timeout(left)
-            .with_context(|| format!("the authorizer logged no `{event}` line"))?;
-        let found = line["event"] == event;
-        seen.push(line);
-        if found {
-            return Ok(seen);
-        }
     }
 }
 

@@ -31,7 +31,8 @@ use tenuo_e2e::{AgentRun, ControlPlaneSpec, Target};
 use xshell::Shell;
 
 use super::{python, render, Bins};
-use process::{Plan, Process};
+use process::Plan;
+pub(crate) use process::Process;
 use proxy::Proxy;
 use service::Routes;
 
