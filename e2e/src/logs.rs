@@ -83,13 +83,17 @@ enum Jq {
 }
 
 impl Jq {
-    /// The `jq` program when installed, else libjq.
+    /// The `jq` program when installed, else libjq (asked once per process: each
+    /// scenario runs several programs).
     fn here() -> Self {
-        if jq_available() {
-            Self::Program
-        } else {
-            Self::Library
-        }
+        static HERE: std::sync::OnceLock<Jq> = std::sync::OnceLock::new();
+        *HERE.get_or_init(|| {
+            if jq_available() {
+                Self::Program
+            } else {
+                Self::Library
+            }
+        })
     }
 
     /// The command that runs `jq ARGS` over its standard input.
