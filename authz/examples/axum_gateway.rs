@@ -15,19 +15,20 @@ use tenuo_authz::constraint::{ArgValue, Constraint, ConstraintSet};
 use tenuo_authz::crypto::SigningKey;
 use tenuo_authz::mint::Issue;
 use tenuo_authz::pop::{sign_pop, Args};
-use tenuo_authz::tower::{AuthzContext, AuthzLayer, CallRequest, ExtractError};
+use tenuo_authz::tower::{AuthzContext, AuthzLayer, ExtractError};
 use tenuo_authz::Authorizer;
 use tower::ServiceExt;
 
-/// `GET /tools/{tool}?path=...` is the call `tool(path=...)`.
-fn extract(request: &CallRequest<'_>) -> Result<(String, Args), ExtractError> {
-    let uri = &request.parts.uri;
+/// `GET /tools/{tool}?path=...` is the call `tool(path=...)`: the request head is
+/// enough, so the layer never reads the body and axum's handlers get their own.
+fn extract(parts: &axum::http::request::Parts) -> Result<(String, Args), ExtractError> {
+    let uri = &parts.uri;
     let tool = uri
         .path()
         .strip_prefix("/tools/")
         .filter(|t| !t.contains('/'))
         .ok_or_else(|| ExtractError::NoRoute {
-            method: request.parts.method.to_string(),
+            method: parts.method.to_string(),
             path: uri.path().to_owned(),
         })?;
     let mut args = Args::new();
@@ -69,7 +70,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let app = Router::new()
         .route("/tools/{tool}", get(run_tool))
-        .layer(AuthzLayer::new(Arc::clone(&authorizer), extract));
+        .layer(AuthzLayer::headers_only(Arc::clone(&authorizer), extract));
 
     let request = |path: &str| {
         let mut args = Args::new();

@@ -36,6 +36,7 @@ const MEASURED_SIZE_FACTOR: u64 = 2;
 
 /// Cache sizing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CacheConfig {
     /// Most bytes of cached chains (approximate heap size).
     pub max_bytes: u64,

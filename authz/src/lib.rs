@@ -96,12 +96,10 @@
 //! # let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
 //! # runtime.block_on(async {
 //! let control_plane = SigningKey::generate().unwrap();
-//! let config = ServerConfig {
-//!     listen: "127.0.0.1:0".parse().unwrap(),
-//!     metrics_listen: "127.0.0.1:0".parse().unwrap(),
-//!     trusted_issuers: vec![control_plane.public_key()],
-//!     ..ServerConfig::default()
-//! };
+//! let mut config = ServerConfig::default();
+//! config.listen = "127.0.0.1:0".parse().unwrap();
+//! config.metrics_listen = "127.0.0.1:0".parse().unwrap();
+//! config.trusted_issuers = vec![control_plane.public_key()];
 //! let server = spawn(config).await.unwrap();
 //! assert_ne!(server.addr.port(), 0);
 //! server.shutdown().await;

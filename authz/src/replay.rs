@@ -62,6 +62,7 @@ pub enum WhenFull {
 
 /// Replay protection settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReplayConfig {
     /// Most PoPs remembered at once.
     pub capacity: usize,

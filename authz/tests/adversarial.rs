@@ -308,14 +308,10 @@ fn oversized_and_nested_http_requests_are_denied_by_the_front_end() {
 fn a_flood_of_unique_warrants_stays_bounded_and_the_hot_set_stays_hot() {
     let world = World::new();
     let max_entries = 64;
-    let authorizer = world
-        .builder()
-        .cache(CacheConfig {
-            max_bytes: 4 * 1024 * 1024,
-            max_entries,
-        })
-        .build()
-        .unwrap();
+    let mut cache = CacheConfig::default();
+    cache.max_bytes = 4 * 1024 * 1024;
+    cache.max_entries = max_entries;
+    let authorizer = world.builder().cache(cache).build().unwrap();
     let a = args("/data/x");
     let hot: Vec<(Vec<Warrant>, String)> = (0..8).map(|i| world.chain(i)).collect();
     let hit = |(chain, token): &(Vec<Warrant>, String)| {

@@ -171,12 +171,12 @@ fn a_substituted_token_is_never_answered_from_another_tokens_entry() {
 fn a_flood_of_unique_tokens_stays_within_the_bound_and_the_hot_set_stays_hot() {
     let cp = SigningKey::from_bytes(&[1; 32]);
     let holder = SigningKey::from_bytes(&[2; 32]);
+    let mut cache = CacheConfig::default();
+    cache.max_bytes = 1024 * 1024;
+    cache.max_entries = 50;
     let authorizer = Authorizer::builder()
         .trusted_issuers([cp.public_key()])
-        .cache(CacheConfig {
-            max_bytes: 1024 * 1024,
-            max_entries: 50,
-        })
+        .cache(cache)
         .build()
         .unwrap();
     let now = authorizer.now() as u64;

@@ -71,11 +71,9 @@ fn fixture() -> Fixture {
 
 impl Fixture {
     fn service(&self, extractor: Arc<dyn ExtractCall>, debug: bool) -> ExtAuthz {
-        let config = AuthzConfig {
-            debug,
-            max_body_bytes: 256,
-            ..AuthzConfig::default()
-        };
+        let mut config = AuthzConfig::default();
+        config.debug = debug;
+        config.max_body_bytes = 256;
         let decider = RequestAuthorizer::new(
             Arc::clone(&self.authorizer),
             extractor,

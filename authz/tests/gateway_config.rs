@@ -209,14 +209,9 @@ fn defaults_literals_and_objects() {
 fn type_coercion_is_opt_in() {
     let cfg = GatewayConfig::from_file(fixture_path("all_sources")).unwrap();
     let plain = CompiledGateway::compile(cfg.clone()).unwrap();
-    let coercing = CompiledGateway::compile_with(
-        cfg,
-        GatewayOptions {
-            coerce_types: true,
-            ..GatewayOptions::default()
-        },
-    )
-    .unwrap();
+    let mut options = GatewayOptions::default();
+    options.coerce_types = true;
+    let coercing = CompiledGateway::compile_with(cfg, options).unwrap();
     let h = headers(&[("x-tenant-id", b"t")]);
 
     let m = plain.match_route(&Method::GET, "/files/a").unwrap();

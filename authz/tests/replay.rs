@@ -125,10 +125,10 @@ fn a_replayed_pop_is_denied_invalid_pop_until_it_expires() {
 #[test]
 fn only_verified_pops_reach_the_store() {
     let w = world();
-    let a = w.authorizer(Some(ReplayConfig {
-        capacity: 4,
-        when_full: WhenFull::Deny,
-    }));
+    let mut replay = ReplayConfig::default();
+    replay.capacity = 4;
+    replay.when_full = WhenFull::Deny;
+    let a = w.authorizer(Some(replay));
     let args = path("/data/a");
     let store = a.replay_store().unwrap();
     // Bad PoPs, missing PoPs, untrusted chains and denied tools: nothing recorded.

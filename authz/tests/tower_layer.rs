@@ -101,11 +101,9 @@ impl Fixture {
         Error = Infallible,
     > {
         let calls = Arc::clone(&self.calls);
-        let config = AuthzConfig {
-            debug,
-            max_body_bytes: 256,
-            ..AuthzConfig::default()
-        };
+        let mut config = AuthzConfig::default();
+        config.debug = debug;
+        config.max_body_bytes = 256;
         ServiceBuilder::new()
             .layer(AuthzLayer::new(Arc::clone(&self.authorizer), ToolRoutes).config(config))
             .service_fn(move |request: Request<AuthzRequestBody<Full<Bytes>>>| {
@@ -420,4 +418,103 @@ async fn approvals_in_the_header_open_a_gated_tool_and_a_short_call_says_what_it
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("approval_required"), "{body}");
     assert_eq!(f.calls.load(Ordering::SeqCst), 1);
+}
+
+/// A request body that is no `http_body::Body` and cannot be cloned: header-only
+/// middleware must hand it on as it came.
+#[derive(Debug)]
+struct Upload(&'static str);
+
+/// An inner service that is not `Clone` and takes `Request<Upload>` only.
+struct UploadSink {
+    seen: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Service<Request<Upload>> for UploadSink {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = std::future::Ready<Result<Self::Response, Infallible>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Infallible>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<Upload>) -> Self::Future {
+        let tool = request
+            .extensions()
+            .get::<AuthzContext>()
+            .map(|c| c.tool.clone())
+            .unwrap_or_default();
+        self.seen
+            .lock()
+            .unwrap()
+            .push(format!("{tool}: {}", request.body().0));
+        std::future::ready(Ok(Response::new(Full::new(Bytes::from("ran")))))
+    }
+}
+
+fn query_call(parts: &http::request::Parts) -> Result<(String, Args), ExtractError> {
+    let tool = parts.uri.path().trim_start_matches("/tools/").to_owned();
+    let mut args = Args::new();
+    for (k, v) in parts
+        .uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+    {
+        args.insert(k.to_owned(), ArgValue::String(v.to_owned()));
+    }
+    Ok((tool, args))
+}
+
+#[tokio::test]
+async fn header_only_middleware_hands_the_request_on_as_it_came() {
+    let f = fixture();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut service = ServiceBuilder::new()
+        .layer(AuthzLayer::headers_only(
+            Arc::clone(&f.authorizer),
+            query_call,
+        ))
+        .service(UploadSink {
+            seen: Arc::clone(&seen),
+        });
+    let request = |path: &str, body| {
+        Request::get(format!("/tools/read_file?path={path}"))
+            .header("x-tenuo-warrant", f.warrant.to_base64url())
+            .header("x-tenuo-pop", f.pop("read_file", path))
+            .body(Upload(body))
+            .unwrap()
+    };
+
+    let allowed = service
+        .ready()
+        .await
+        .unwrap()
+        .call(request("/data/a", "original bytes"))
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), StatusCode::OK);
+
+    let denied = service
+        .ready()
+        .await
+        .unwrap()
+        .call(request("/etc/passwd", "never seen"))
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+    let body = denied.into_body().collect().await.unwrap().to_bytes();
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["reason"], "constraint_violation", "{json}");
+
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["read_file: original bytes"],
+        "the allowed request reached the inner service with its own body; the denied one did not"
+    );
 }

@@ -112,15 +112,13 @@ async fn serve(trusted: PublicKey, yaml: &str) -> Result<Server, LoadError> {
     use tenuo_authz::server::{spawn, ServerConfig};
 
     let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let config = ServerConfig {
-        listen: loopback,
-        metrics_listen: loopback,
-        trusted_issuers: vec![trusted],
-        gateway_yaml: Some(yaml.to_owned()),
-        drain_delay: std::time::Duration::ZERO,
-        shutdown_grace: std::time::Duration::from_secs(2),
-        ..ServerConfig::default()
-    };
+    let mut config = ServerConfig::default();
+    config.listen = loopback;
+    config.metrics_listen = loopback;
+    config.trusted_issuers = vec![trusted];
+    config.gateway_yaml = Some(yaml.to_owned());
+    config.drain_delay = std::time::Duration::ZERO;
+    config.shutdown_grace = std::time::Duration::from_secs(2);
     let running = spawn(config)
         .await
         .map_err(|e| LoadError::Embedded(e.to_string()))?;

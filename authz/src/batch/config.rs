@@ -11,6 +11,7 @@ pub type BatchObserver = Arc<dyn Fn(usize) + Send + Sync>;
 
 /// Limits of a [`PopBatch`](super::PopBatch) service.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct BatchConfig {
     pub(super) max_items: usize,
     pub(super) max_latency: Duration,

@@ -2,6 +2,7 @@
 
 /// Settings of HTTP decisions (the tower layer and the server). Defaults follow `docs/reference.md` §1 and the Tenuo SDKs.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AuthzConfig {
     /// Header carrying the warrant or stack (default `x-tenuo-warrant`).
     pub warrant_header: http::HeaderName,

@@ -28,6 +28,7 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// Options that are not part of the YAML (so reference configs stay valid).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GatewayOptions {
     /// Largest body extraction accepts, in bytes.
     pub max_body_bytes: usize,
@@ -47,6 +48,7 @@ impl Default for GatewayOptions {
 
 /// The `settings`, checked and in the types the server uses.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CompiledSettings {
     /// Header carrying the warrant or warrant chain (base64).
     pub warrant_header: HeaderName,

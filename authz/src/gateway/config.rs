@@ -28,6 +28,7 @@ pub const DEFAULT_CLOCK_TOLERANCE_SECS: u64 = 30;
 /// fine).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GatewayConfig {
     /// Free-form configuration version (the reference writes `"1"`).
     pub version: String,
@@ -59,6 +60,7 @@ impl GatewayConfig {
 /// The `settings` mapping. Every key is optional.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GatewaySettings {
     /// Header carrying the warrant (default `X-Tenuo-Warrant`).
     #[serde(default = "default_warrant_header")]
@@ -114,6 +116,7 @@ impl Default for GatewaySettings {
 /// One entry of `tools`. Both keys are required.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ToolConfig {
     /// Human-readable description.
     pub description: String,
@@ -124,6 +127,7 @@ pub struct ToolConfig {
 /// One entry of `routes`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct RouteConfig {
     /// Path pattern: literal segments, `{name}` captures (also with a literal
     /// prefix or suffix inside one segment), a final `{*rest}` catch-all;

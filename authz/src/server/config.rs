@@ -89,6 +89,7 @@ pub struct ServeArgs {
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ServerConfig {
     /// Main listener (HTTP/1.1, h2c, gRPC).
     pub listen: SocketAddr,

@@ -18,12 +18,10 @@
 //! # async fn demo() -> Result<(), tenuo_authz::server::ServerError> {
 //! use tenuo_authz::{crypto::SigningKey, server::{spawn, ServerConfig}};
 //! let key = SigningKey::generate().unwrap();
-//! let config = ServerConfig {
-//!     listen: "127.0.0.1:0".parse().unwrap(),
-//!     metrics_listen: "127.0.0.1:0".parse().unwrap(),
-//!     trusted_issuers: vec![key.public_key()],
-//!     ..ServerConfig::default()
-//! };
+//! let mut config = ServerConfig::default();
+//! config.listen = "127.0.0.1:0".parse().unwrap();
+//! config.metrics_listen = "127.0.0.1:0".parse().unwrap();
+//! config.trusted_issuers = vec![key.public_key()];
 //! let server = spawn(config).await?;
 //! println!("deciding on http://{}", server.addr);
 //! server.shutdown().await;

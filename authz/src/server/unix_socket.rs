@@ -17,6 +17,7 @@ pub const DEFAULT_SOCKET_MODE: u32 = 0o660;
 
 /// Where and how to serve on a Unix socket.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UnixSocketConfig {
     /// The socket's path.
     pub path: PathBuf,
@@ -24,6 +25,17 @@ pub struct UnixSocketConfig {
     pub mode: u32,
     /// Group set after binding (before the mode), if any.
     pub group: Option<u32>,
+}
+
+impl UnixSocketConfig {
+    /// A socket at `path` with the default mode ([`DEFAULT_SOCKET_MODE`]) and group.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            mode: DEFAULT_SOCKET_MODE,
+            group: None,
+        }
+    }
 }
 
 /// Parses an octal mode: `0660`, `660` or `0o660`, at most `0o7777`.

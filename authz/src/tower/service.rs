@@ -1,6 +1,7 @@
 //! [`AuthzService`]: decides each request, then calls the inner service or answers
 //! the denial itself.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -11,19 +12,35 @@ use http_body_util::{BodyExt, Full, Limited};
 use tower_service::Service;
 
 use super::body::{AuthzRequestBody, AuthzResponseBody};
+use super::body_access::{HeadersOnly, ReadsBody};
 use super::future::ResponseFuture;
 use crate::deny::Denial;
 use crate::engine::{ExtractError, RequestAuthorizer};
 
 /// Authorizes requests for an inner service. Built by [`AuthzLayer`](super::AuthzLayer),
-/// or directly with [`AuthzService::new`].
-#[derive(Clone)]
-pub struct AuthzService<S> {
-    pub(crate) inner: S,
-    pub(crate) shared: Arc<RequestAuthorizer>,
+/// or directly with [`AuthzService::new`] or [`AuthzService::headers_only`]. `M`
+/// says whether the body may be read ([`ReadsBody`], [`HeadersOnly`]).
+pub struct AuthzService<S, M = ReadsBody> {
+    inner: S,
+    shared: Arc<RequestAuthorizer>,
+    mode: PhantomData<fn() -> M>,
 }
 
-impl<S> AuthzService<S> {
+impl<S: Clone, M> Clone for AuthzService<S, M> {
+    fn clone(&self) -> Self {
+        Self::from_parts(self.inner.clone(), Arc::clone(&self.shared))
+    }
+}
+
+impl<S, M> AuthzService<S, M> {
+    pub(crate) fn from_parts(inner: S, shared: Arc<RequestAuthorizer>) -> Self {
+        Self {
+            inner,
+            shared,
+            mode: PhantomData,
+        }
+    }
+
     /// The inner service.
     pub fn get_ref(&self) -> &S {
         &self.inner
@@ -40,7 +57,7 @@ impl<S> AuthzService<S> {
     }
 }
 
-impl<S> std::fmt::Debug for AuthzService<S> {
+impl<S, M> std::fmt::Debug for AuthzService<S, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthzService")
             .field("config", self.shared.config())
@@ -48,7 +65,39 @@ impl<S> std::fmt::Debug for AuthzService<S> {
     }
 }
 
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for AuthzService<S>
+/// Header-only: the request goes on untouched (no body wrapper, no bounds on the
+/// body or the inner service beyond being one).
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for AuthzService<S, HeadersOnly>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<AuthzResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResBody, S::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let (mut parts, body) = request.into_parts();
+        let decided = self.shared.decide(&parts, &[]);
+        match decided.outcome {
+            Ok(context) => {
+                parts.extensions.insert(context);
+                ResponseFuture::inner(self.inner.call(Request::from_parts(parts, body)))
+            }
+            Err(denial) => {
+                ResponseFuture::denied(self.shared.deny_response(&denial, &decided.request_id))
+            }
+        }
+    }
+}
+
+/// May read the body: when the extractor asks for it, the body is buffered (up to
+/// [`AuthzConfig::max_body_bytes`](crate::engine::AuthzConfig)) before the decision
+/// and replayed to the inner service.
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for AuthzService<S, ReadsBody>
 where
     S: Service<Request<AuthzRequestBody<ReqBody>>, Response = Response<ResBody>>
         + Clone
