@@ -331,7 +331,7 @@ fn check_execution_link(parent: &Payload, child: &Payload, index: usize) -> Resu
                 ChainError::ConstraintWidened {
                     index,
                     tool: tool.clone(),
-                    error,
+                    error: Box::new(error),
                 }
             })?;
         }
@@ -369,7 +369,7 @@ fn check_issuer_link(parent: &Payload, child: &Payload, index: usize) -> Result<
             .map_err(|error| ChainError::ConstraintWidened {
                 index,
                 tool: "constraint_bounds".into(),
-                error,
+                error: Box::new(error),
             })?;
     }
     Ok(())
@@ -394,7 +394,7 @@ fn check_issuance(parent: &Payload, child: &Payload, index: usize) -> Result<(),
                 .map_err(|error| ChainError::ConstraintWidened {
                     index,
                     tool: tool.clone(),
-                    error,
+                    error: Box::new(error),
                 })?;
         }
     }

@@ -81,8 +81,9 @@ pub enum ChainError {
         index: usize,
         /// The tool.
         tool: String,
-        /// Which constraint widened and how.
-        error: AttenuationError,
+        /// Which constraint widened and how (boxed: inline, it would be the
+        /// largest cause and grow every [`Denial`]).
+        error: Box<AttenuationError>,
     },
     /// A child's clearance is above its parent's.
     #[error("link {index}: clearance rises above the parent's")]

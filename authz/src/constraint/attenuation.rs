@@ -35,10 +35,10 @@
 //!   [`ATTENUATION_BUDGET`] pair comparisons is rejected (the reference would
 //!   keep going, potentially for exponential time).
 
-use super::composite;
 use super::error::AttenuationError;
 use super::value::ArgValue;
-use super::{Constraint, MAX_CONSTRAINT_DEPTH};
+use super::widening::Widening;
+use super::{composite, set, Constraint, MAX_CONSTRAINT_DEPTH};
 
 /// Maximum number of constraint pairs examined by one attenuation check.
 pub const ATTENUATION_BUDGET: usize = 1_000_000;
@@ -84,6 +84,15 @@ fn incompatible(parent: &'static str, child: &'static str) -> AttenuationError {
     AttenuationError::IncompatibleTypes { parent, child }
 }
 
+/// Names the constraint of a type's own check, which can only fail by widening
+/// and so returns a bare [`Widening`].
+fn not_narrower(constraint: &'static str) -> impl Fn(Widening) -> AttenuationError {
+    move |widening| AttenuationError::NotNarrower {
+        constraint,
+        widening,
+    }
+}
+
 fn admitted(
     constraint: &'static str,
     verdict: Result<bool, super::Mismatch>,
@@ -93,7 +102,9 @@ fn admitted(
         Ok(true) => Ok(()),
         Ok(false) => Err(AttenuationError::NotNarrower {
             constraint,
-            detail: format!("parent does not admit {value}"),
+            widening: Widening::ValueNotAdmitted {
+                value: value.to_string(),
+            },
         }),
         Err(e) => Err(AttenuationError::Evaluation(e)),
     }
@@ -112,10 +123,10 @@ fn pair(
             parent: parent.type_name(),
         }),
 
-        (C::Pattern(p), C::Pattern(c)) => p.attenuate(c),
+        (C::Pattern(p), C::Pattern(c)) => p.attenuate(c).map_err(not_narrower("Pattern")),
         (C::Pattern(p), C::Exact(v)) => admitted("Pattern", p.eval(v), v),
 
-        (C::Regex(p), C::Regex(c)) => p.attenuate(c),
+        (C::Regex(p), C::Regex(c)) => p.attenuate(c).map_err(not_narrower("Regex")),
         (C::Regex(p), C::Exact(v)) => admitted("Regex", p.eval(v), v),
 
         (C::Exact(p), C::Exact(c)) => {
@@ -124,35 +135,42 @@ fn pair(
             } else {
                 Err(AttenuationError::NotNarrower {
                     constraint: "Exact",
-                    detail: format!("{c} differs from {p}"),
+                    widening: Widening::ExactDiffers {
+                        parent: p.to_string(),
+                        child: c.to_string(),
+                    },
                 })
             }
         }
 
-        (C::OneOf(p), C::OneOf(c)) => super::set::require_subset("OneOf", p, c),
+        (C::OneOf(p), C::OneOf(c)) => set::require_subset(p, c).map_err(not_narrower("OneOf")),
         (C::OneOf(p), C::Exact(v)) => admitted("OneOf", Ok(p.contains(v)), v),
-        (C::NotOneOf(p), C::NotOneOf(c)) => super::set::require_superset("NotOneOf", p, c),
+        (C::NotOneOf(p), C::NotOneOf(c)) => {
+            set::require_superset(p, c).map_err(not_narrower("NotOneOf"))
+        }
 
-        (C::Range(p), C::Range(c)) => p.attenuate(c),
+        (C::Range(p), C::Range(c)) => p.attenuate(c).map_err(not_narrower("Range")),
         (C::Range(p), C::Exact(v)) => match v.as_number() {
             Some(n) => admitted("Range", Ok(p.contains(n)), v),
             None => Err(incompatible("Range", "Exact (non-numeric)")),
         },
 
-        (C::Cidr(p), C::Cidr(c)) => p.attenuate(c),
+        (C::Cidr(p), C::Cidr(c)) => p.attenuate(c).map_err(not_narrower("Cidr")),
         (C::Cidr(p), C::Exact(v)) => match v.as_str() {
             Some(ip) => admitted("Cidr", p.contains_ip(ip), v),
             None => Err(incompatible("Cidr", "Exact (non-string)")),
         },
 
-        (C::UrlPattern(p), C::UrlPattern(c)) => p.attenuate(c),
+        (C::UrlPattern(p), C::UrlPattern(c)) => p.attenuate(c).map_err(not_narrower("UrlPattern")),
         (C::UrlPattern(p), C::Exact(v)) => match v.as_str() {
             Some(u) => admitted("UrlPattern", p.matches_url(u), v),
             None => Err(incompatible("UrlPattern", "Exact (non-string)")),
         },
 
-        (C::Contains(p), C::Contains(c)) => super::set::require_superset("Contains", p, c),
-        (C::Subset(p), C::Subset(c)) => super::set::require_subset("Subset", p, c),
+        (C::Contains(p), C::Contains(c)) => {
+            set::require_superset(p, c).map_err(not_narrower("Contains"))
+        }
+        (C::Subset(p), C::Subset(c)) => set::require_subset(p, c).map_err(not_narrower("Subset")),
 
         (C::All(p), C::All(c)) => composite::attenuate_all(p, c, budget, level),
         (C::All(p), C::Exact(v)) => composite::attenuate_all_exact(p, v),
@@ -161,7 +179,7 @@ fn pair(
 
         (C::Cel(p), C::Cel(c)) => p.attenuate(c),
 
-        (C::Subpath(p), C::Subpath(c)) => p.attenuate(c),
+        (C::Subpath(p), C::Subpath(c)) => p.attenuate(c).map_err(not_narrower("Subpath")),
         (C::Subpath(p), C::Subset(items)) => p.attenuate_paths(items, "Subset (non-string)"),
         (C::Subpath(p), C::Exact(v)) => match v {
             ArgValue::String(path) => admitted("Subpath", Ok(p.contains_path(path)), v),
@@ -175,7 +193,7 @@ fn pair(
             None => Err(incompatible("UrlSafe", "Exact (non-string)")),
         },
 
-        (C::Shlex(p), C::Shlex(c)) => p.attenuate(c),
+        (C::Shlex(p), C::Shlex(c)) => p.attenuate(c).map_err(not_narrower("Shlex")),
         (C::Shlex(p), C::Exact(v)) => match v.as_str() {
             Some(command) => admitted("Shlex", Ok(p.admits(command).is_ok()), v),
             None => Err(incompatible("Shlex", "Exact (non-string)")),

@@ -16,8 +16,9 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::error::{AttenuationError, ConstraintBuildError, Mismatch};
+use super::error::{ConstraintBuildError, Mismatch};
 use super::value::ArgValue;
+use super::widening::Widening;
 
 /// A parsed network: address family, network bits, prefix length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,13 +161,13 @@ impl Cidr {
     }
 
     /// Cidr → Cidr: the child's first and last addresses must be inside.
-    pub(crate) fn attenuate(&self, child: &Cidr) -> Result<(), AttenuationError> {
+    pub(crate) fn attenuate(&self, child: &Cidr) -> Result<(), Widening> {
         if self.net.contains(child.net.first()) && self.net.contains(child.net.last()) {
             Ok(())
         } else {
-            Err(AttenuationError::NotNarrower {
-                constraint: "Cidr",
-                detail: format!("{} is not a subnet of {}", child.text, self.text),
+            Err(Widening::NotSubnet {
+                parent: self.text.clone(),
+                child: child.text.clone(),
             })
         }
     }

@@ -20,6 +20,7 @@
 use super::attenuation::Budget;
 use super::error::{AttenuationError, Mismatch};
 use super::value::ArgValue;
+use super::widening::Widening;
 use super::Constraint;
 
 pub(crate) fn eval_all(inner: &[Constraint], v: &ArgValue, level: usize) -> Result<bool, Mismatch> {
@@ -54,7 +55,7 @@ pub(crate) fn attenuate_all(
     if parent.is_empty() || child.is_empty() {
         return Err(AttenuationError::NotNarrower {
             constraint: "All",
-            detail: "All with an empty constraints array is invalid".to_owned(),
+            widening: Widening::EmptyAll,
         });
     }
     for p in parent {
@@ -69,7 +70,9 @@ pub(crate) fn attenuate_all(
             budget.ensure_left()?;
             return Err(AttenuationError::NotNarrower {
                 constraint: "All",
-                detail: format!("no child conjunct narrows parent {p}"),
+                widening: Widening::NoConjunctNarrows {
+                    conjunct: p.to_string(),
+                },
             });
         }
     }
@@ -87,7 +90,9 @@ pub(crate) fn attenuate_all_exact(
         {
             return Err(AttenuationError::NotNarrower {
                 constraint: "All",
-                detail: format!("exact value is rejected by {conjunct}"),
+                widening: Widening::ExactRejectedByConjunct {
+                    conjunct: conjunct.to_string(),
+                },
             });
         }
     }
@@ -112,7 +117,9 @@ pub(crate) fn attenuate_any(
             budget.ensure_left()?;
             return Err(AttenuationError::NotNarrower {
                 constraint: "Any",
-                detail: format!("child branch {c} narrows no parent branch"),
+                widening: Widening::BranchNarrowsNothing {
+                    branch: c.to_string(),
+                },
             });
         }
     }
@@ -129,8 +136,7 @@ pub(crate) fn attenuate_not(
     budget.ensure_left()?;
     inner.map_err(|_| AttenuationError::NotNarrower {
         constraint: "Not",
-        detail: "child's inner constraint must be at least as permissive as the parent's"
-            .to_owned(),
+        widening: Widening::NotInnerNotWider,
     })
 }
 

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use super::widening::Widening;
+
 /// Why a CBOR value could not be decoded into a constraint, a constraint set
 /// or an argument value.
 ///
@@ -215,12 +217,12 @@ pub enum AttenuationError {
         parent: &'static str,
     },
     /// Same family, but the child admits something the parent does not.
-    #[error("{constraint}: child is not narrower than parent: {detail}")]
+    #[error("{constraint}: child is not narrower than parent: {widening}")]
     NotNarrower {
         /// Constraint type name.
         constraint: &'static str,
-        /// Human detail.
-        detail: String,
+        /// What the child admits that the parent does not.
+        widening: Widening,
     },
     /// Evaluating the parent against the child's value failed.
     #[error("attenuation check could not evaluate: {0}")]

@@ -17,6 +17,7 @@
 use std::fmt;
 
 use super::error::{AttenuationError, Mismatch};
+use super::widening::Widening;
 
 /// A CEL expression constraint (not evaluated here).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +53,7 @@ impl Cel {
         }
         Err(AttenuationError::NotNarrower {
             constraint: "Cel",
-            detail: "child CEL must be '(parent) && (predicate)'".to_owned(),
+            widening: Widening::CelNotConjunction,
         })
     }
 }

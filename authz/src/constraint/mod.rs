@@ -33,6 +33,7 @@ mod subpath;
 mod url_pattern;
 mod url_safe;
 mod value;
+mod widening;
 mod wire;
 
 use std::fmt;
@@ -54,6 +55,7 @@ pub use self::subpath::Subpath;
 pub use self::url_pattern::UrlPattern;
 pub use self::url_safe::{UrlSafe, UrlSafeRejection};
 pub use self::value::{ArgValue, ArgValueJsonError, MAX_VALUE_DEPTH};
+pub use self::widening::Widening;
 
 /// Maximum nesting depth of `All`/`Any`/`Not` (a leaf has depth 0, each
 /// composite adds one; an empty `All`/`Any` has depth 1), as in the reference.

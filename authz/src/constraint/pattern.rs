@@ -26,8 +26,9 @@
 //! which denies). We compile once at decode time and keep the compile error
 //! to report on every evaluation, so decode acceptance is identical.
 
-use super::error::{AttenuationError, ConstraintBuildError, Mismatch};
+use super::error::{ConstraintBuildError, Mismatch};
 use super::value::ArgValue;
+use super::widening::Widening;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Class {
@@ -393,7 +394,7 @@ impl Pattern {
     /// parent `?` (no `*`) admits only an identical child. A literal child
     /// is compared textually against the parent's prefix/suffix, not glob-
     /// matched.
-    pub(crate) fn attenuate(&self, child: &Pattern) -> Result<(), AttenuationError> {
+    pub(crate) fn attenuate(&self, child: &Pattern) -> Result<(), Widening> {
         if self.source == child.source {
             return Ok(());
         }
@@ -407,9 +408,9 @@ impl Pattern {
         if ok {
             Ok(())
         } else {
-            Err(AttenuationError::NotNarrower {
-                constraint: "Pattern",
-                detail: format!("`{}` does not narrow `{}`", child.source, self.source),
+            Err(Widening::PatternNotNarrower {
+                parent: self.source.clone(),
+                child: child.source.clone(),
             })
         }
     }

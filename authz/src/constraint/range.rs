@@ -11,8 +11,9 @@
 
 use std::fmt;
 
-use super::error::{AttenuationError, ConstraintBuildError};
+use super::error::ConstraintBuildError;
 use super::value::ArgValue;
+use super::widening::Widening;
 
 /// A numeric range constraint.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,35 +113,35 @@ impl Range {
     /// Bounds are compared independently: a child whose bounds are inside the
     /// parent's but *inverted* (an empty range) is accepted, and an exclusive
     /// child bound may equal an inclusive parent bound.
-    pub(crate) fn attenuate(&self, child: &Range) -> Result<(), AttenuationError> {
-        let fail = |detail: String| {
-            Err(AttenuationError::NotNarrower {
-                constraint: "Range",
-                detail,
-            })
-        };
+    pub(crate) fn attenuate(&self, child: &Range) -> Result<(), Widening> {
         match (self.min, child.min) {
             (Some(p), Some(c)) => {
                 if c < p {
-                    return fail(format!("child min {c} below parent min {p}"));
+                    return Err(Widening::MinBelow {
+                        parent: p.to_string(),
+                        child: c.to_string(),
+                    });
                 }
                 if c == p && !self.min_inclusive && child.min_inclusive {
-                    return fail(format!("child makes exclusive min {p} inclusive"));
+                    return Err(Widening::MinMadeInclusive { min: p.to_string() });
                 }
             }
-            (Some(p), None) => return fail(format!("child drops min {p}")),
+            (Some(p), None) => return Err(Widening::MinDropped { min: p.to_string() }),
             _ => {}
         }
         match (self.max, child.max) {
             (Some(p), Some(c)) => {
                 if c > p {
-                    return fail(format!("child max {c} above parent max {p}"));
+                    return Err(Widening::MaxAbove {
+                        parent: p.to_string(),
+                        child: c.to_string(),
+                    });
                 }
                 if c == p && !self.max_inclusive && child.max_inclusive {
-                    return fail(format!("child makes exclusive max {p} inclusive"));
+                    return Err(Widening::MaxMadeInclusive { max: p.to_string() });
                 }
             }
-            (Some(p), None) => return fail(format!("child drops max {p}")),
+            (Some(p), None) => return Err(Widening::MaxDropped { max: p.to_string() }),
             _ => {}
         }
         Ok(())

@@ -14,8 +14,9 @@
 
 use regex::RegexBuilder;
 
-use super::error::{AttenuationError, ConstraintBuildError, Mismatch};
+use super::error::{ConstraintBuildError, Mismatch};
 use super::value::ArgValue;
+use super::widening::Widening;
 
 /// Compiled program size limit (the `regex` crate default, 10 MiB).
 pub const REGEX_SIZE_LIMIT: usize = 10 * (1 << 20);
@@ -84,14 +85,11 @@ impl RegexConstraint {
     }
 
     /// Regex → Regex: only an identical expression is accepted.
-    pub(crate) fn attenuate(&self, child: &RegexConstraint) -> Result<(), AttenuationError> {
+    pub(crate) fn attenuate(&self, child: &RegexConstraint) -> Result<(), Widening> {
         if self.source == child.source {
             Ok(())
         } else {
-            Err(AttenuationError::NotNarrower {
-                constraint: "Regex",
-                detail: "regex attenuation requires an identical expression".to_owned(),
-            })
+            Err(Widening::RegexDiffers)
         }
     }
 }

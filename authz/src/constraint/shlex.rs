@@ -31,8 +31,8 @@
 
 use std::fmt;
 
-use super::error::AttenuationError;
 use super::shell_lexer::{Lexer, ShellSyntaxError, ShellToken};
+use super::widening::Widening;
 
 /// Characters that refuse a command wherever they appear.
 pub const CONTROL_CHARACTERS: [char; 8] = [
@@ -130,13 +130,10 @@ impl Shlex {
         }
     }
 
-    pub(crate) fn attenuate(&self, child: &Shlex) -> Result<(), AttenuationError> {
+    pub(crate) fn attenuate(&self, child: &Shlex) -> Result<(), Widening> {
         match child.allow.iter().find(|b| !self.allow.contains(b)) {
             None => Ok(()),
-            Some(b) => Err(AttenuationError::NotNarrower {
-                constraint: "Shlex",
-                detail: format!("command {b:?} not in parent allow list"),
-            }),
+            Some(b) => Err(Widening::CommandNotAllowed { command: b.clone() }),
         }
     }
 }

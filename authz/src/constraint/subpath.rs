@@ -23,6 +23,7 @@ use std::fmt;
 
 use super::error::{AttenuationError, ConstraintBuildError};
 use super::value::ArgValue;
+use super::widening::Widening;
 
 /// A `Subpath` constraint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,21 +138,18 @@ impl Subpath {
 
     /// Subpath → Subpath: child root contained under the parent, flags not
     /// loosened.
-    pub(crate) fn attenuate(&self, child: &Subpath) -> Result<(), AttenuationError> {
-        let fail = |detail: String| {
-            Err(AttenuationError::NotNarrower {
-                constraint: "Subpath",
-                detail,
-            })
-        };
+    pub(crate) fn attenuate(&self, child: &Subpath) -> Result<(), Widening> {
         if !self.contains_path(&child.root) {
-            return fail(format!("{} is not under {}", child.root, self.root));
+            return Err(Widening::PathNotUnder {
+                path: child.root.clone(),
+                root: self.root.clone(),
+            });
         }
         if self.case_sensitive && !child.case_sensitive {
-            return fail("cannot become case-insensitive".to_owned());
+            return Err(Widening::BecomesCaseInsensitive);
         }
         if !self.allow_equal && child.allow_equal {
-            return fail("cannot enable allow_equal".to_owned());
+            return Err(Widening::EnablesAllowEqual);
         }
         Ok(())
     }
@@ -172,7 +170,10 @@ impl Subpath {
             if !self.contains_path(path) {
                 return Err(AttenuationError::NotNarrower {
                     constraint: "Subpath",
-                    detail: format!("{path} is not under {}", self.root),
+                    widening: Widening::PathNotUnder {
+                        path: path.to_owned(),
+                        root: self.root.clone(),
+                    },
                 });
             }
         }

@@ -28,9 +28,10 @@
 
 use std::fmt;
 
-use super::error::{AttenuationError, ConstraintBuildError, Mismatch};
+use super::error::{ConstraintBuildError, Mismatch};
 use super::pattern::Glob;
 use super::value::ArgValue;
+use super::widening::Widening;
 
 const HOST_PLACEHOLDER: &str = "__tenuo_host_wildcard__";
 const PATH_PLACEHOLDER: &str = "__tenuo_path_wildcard__";
@@ -206,39 +207,45 @@ impl UrlPattern {
     }
 
     /// UrlPattern → UrlPattern, component by component.
-    pub(crate) fn attenuate(&self, child: &UrlPattern) -> Result<(), AttenuationError> {
-        let fail = |detail: String| {
-            Err(AttenuationError::NotNarrower {
-                constraint: "UrlPattern",
-                detail,
-            })
-        };
+    pub(crate) fn attenuate(&self, child: &UrlPattern) -> Result<(), Widening> {
         if !self.schemes.is_empty() {
             if child.schemes.is_empty() {
-                return fail("child allows any scheme".to_owned());
+                return Err(Widening::AnyScheme);
             }
             if let Some(s) = child.schemes.iter().find(|s| !self.schemes.contains(s)) {
-                return fail(format!("scheme {s} not allowed by parent"));
+                return Err(Widening::SchemeNotAllowed { scheme: s.clone() });
             }
         }
         if let Some(ph) = &self.host {
             match &child.host {
                 Some(ch) if Self::host_subset(ph, ch) => {}
-                Some(ch) => return fail(format!("host {ch} not within {ph}")),
-                None => return fail("child allows any host".to_owned()),
+                Some(ch) => {
+                    return Err(Widening::HostNotWithin {
+                        parent: ph.clone(),
+                        child: ch.clone(),
+                    })
+                }
+                None => return Err(Widening::AnyHost),
             }
         }
         if let Some(pp) = self.port {
-            match child.port {
-                Some(cp) if cp == pp => {}
-                other => return fail(format!("port {other:?} differs from {pp}")),
+            if child.port != Some(pp) {
+                return Err(Widening::PortDiffers {
+                    parent: pp,
+                    child: child.port,
+                });
             }
         }
         if let Some(pp) = &self.path {
             match &child.path {
                 Some(cp) if Self::path_subset(pp, cp) => {}
-                Some(cp) => return fail(format!("path {cp} not within {pp}")),
-                None => return fail("child allows any path".to_owned()),
+                Some(cp) => {
+                    return Err(Widening::PathNotWithin {
+                        parent: pp.clone(),
+                        child: cp.clone(),
+                    })
+                }
+                None => return Err(Widening::AnyPath),
             }
         }
         Ok(())

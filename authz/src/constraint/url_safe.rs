@@ -28,6 +28,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::error::{AttenuationError, ConstraintBuildError, Mismatch};
 use super::value::ArgValue;
+use super::widening::Widening;
 
 /// A `UrlSafe` constraint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -480,10 +481,10 @@ impl UrlSafe {
                     detail: e.to_string(),
                 })?;
         }
-        let fail = |detail: String| {
+        let fail = |widening| {
             Err(AttenuationError::NotNarrower {
                 constraint: "UrlSafe",
-                detail,
+                widening,
             })
         };
         for scheme in &child.schemes {
@@ -492,7 +493,9 @@ impl UrlSafe {
                 .iter()
                 .any(|s| s.to_lowercase() == scheme.to_lowercase())
             {
-                return fail(format!("scheme {scheme} not in parent"));
+                return fail(Widening::SchemeNotInParent {
+                    scheme: scheme.clone(),
+                });
             }
         }
         let flags = [
@@ -508,15 +511,15 @@ impl UrlSafe {
         ];
         for (parent_on, child_on, name) in flags {
             if parent_on && !child_on {
-                return fail(format!("cannot disable {name}"));
+                return fail(Widening::CannotDisable(name));
             }
         }
         if let Some(parent_ports) = &self.allow_ports {
             let Some(child_ports) = &child.allow_ports else {
-                return fail("child must keep a port allow list".to_owned());
+                return fail(Widening::DropsPortList);
             };
             if let Some(p) = child_ports.iter().find(|p| !parent_ports.contains(p)) {
-                return fail(format!("port {p} not in parent"));
+                return fail(Widening::PortNotInParent(*p));
             }
         }
         let bad_config = |pattern: String| AttenuationError::InvalidConfiguration {
@@ -524,7 +527,7 @@ impl UrlSafe {
         };
         if let Some(parent_domains) = &self.allow_domains {
             let Some(child_domains) = &child.allow_domains else {
-                return fail("child must keep a domain allow list".to_owned());
+                return fail(Widening::DropsDomainList);
             };
             for cd in child_domains {
                 let mut covered = false;
@@ -532,13 +535,13 @@ impl UrlSafe {
                     covered = covered || covers(pd, cd).map_err(bad_config)?;
                 }
                 if !covered {
-                    return fail(format!("domain {cd} not covered by parent"));
+                    return fail(Widening::DomainNotCovered { domain: cd.clone() });
                 }
             }
         }
         if let Some(parent_denied) = &self.deny_domains {
             let Some(child_denied) = &child.deny_domains else {
-                return fail("child must keep the deny list".to_owned());
+                return fail(Widening::DropsDenyList);
             };
             for pd in parent_denied {
                 let mut kept = false;
@@ -546,7 +549,7 @@ impl UrlSafe {
                     kept = kept || covers(cd, pd).map_err(bad_config)?;
                 }
                 if !kept {
-                    return fail(format!("child drops denied domain {pd}"));
+                    return fail(Widening::DropsDeniedDomain { domain: pd.clone() });
                 }
             }
         }
