@@ -333,10 +333,7 @@ fn pop_batch(batch: Batch) -> bool {
     batch.inject.apply();
     let mut all_valid = true;
     for items in &batch.batches {
-        let refs: Vec<_> = items
-            .iter()
-            .map(|(k, m, s)| (k, m.as_slice(), s))
-            .collect();
+        let refs: Vec<_> = items.iter().map(|(k, m, s)| (k, m.as_slice(), s)).collect();
         all_valid &= verify_each(black_box(&refs)).iter().all(Result::is_ok);
         uncounted_drop(refs);
     }

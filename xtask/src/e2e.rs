@@ -9,7 +9,6 @@ mod local;
 mod preflight;
 mod render;
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -55,7 +54,7 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
         Err(e) => format!("\ne2e ({backend}) did not run to the end:\n{e:#}\n"),
     };
     if let Some(path) = &summary {
-        append_summary(path, &backend, &table)
+        crate::summary::append(path, &format!("e2e ({backend})"), &table)
             .with_context(|| format!("writing the summary to {}", path.display()))?;
     }
     let report = outcome?;
@@ -76,21 +75,6 @@ fn run_local(sh: &Shell, root: &Path) -> Result<Report> {
         eprintln!("{}", tenuo_e2e::Target::diagnostics(&target));
     }
     report
-}
-
-/// Appends the table as a Markdown section (GitHub's job summary is one
-/// file all steps append to).
-fn append_summary(path: &Path, backend: &str, table: &str) -> Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    writeln!(
-        file,
-        "### e2e ({backend})\n\n```text\n{}\n```\n",
-        table.trim()
-    )?;
-    Ok(())
 }
 
 /// The Python with the reference SDK (the agents) and Helm's engine (rendering):

@@ -21,6 +21,7 @@ mod fuzz;
 mod nginx;
 mod perf;
 mod soak;
+mod summary;
 
 use std::path::PathBuf;
 

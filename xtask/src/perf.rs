@@ -17,7 +17,6 @@ mod bench;
 mod gate;
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -140,7 +139,7 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<()> {
     };
     println!("{heading}\n\n{table}");
     if let Some(summary) = &options.summary {
-        append_summary(summary, &heading, &table)
+        crate::summary::append(summary, &heading, &table)
             .with_context(|| format!("writing the summary to {}", summary.display()))?;
     }
     let failed: Vec<&str> = rows
@@ -293,19 +292,4 @@ fn spread(runs: &[BTreeMap<String, u64>]) -> String {
         ));
     }
     out
-}
-
-/// Appends the table as a Markdown section (GitHub's job summary is one file
-/// all steps append to).
-fn append_summary(path: &Path, heading: &str, table: &str) -> Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    writeln!(
-        file,
-        "### {heading}\n\n```text\n{}\n```\n",
-        table.trim_end()
-    )?;
-    Ok(())
 }

@@ -80,17 +80,29 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let (mut parts, body) = request.into_parts();
-        let decided = self.shared.decide(&parts, &[]);
-        match decided.outcome {
-            Ok(context) => {
-                parts.extensions.insert(context);
-                ResponseFuture::inner(self.inner.call(Request::from_parts(parts, body)))
-            }
-            Err(denial) => {
-                ResponseFuture::denied(self.shared.deny_response(&denial, &decided.request_id))
-            }
+        let (parts, body) = request.into_parts();
+        decide_on_head(&self.shared, &mut self.inner, parts, body)
+    }
+}
+
+/// Decides on the request head alone, then calls `inner` with the context in the
+/// request's extensions, or answers the denial without calling it.
+fn decide_on_head<S, B, ResBody>(
+    shared: &RequestAuthorizer,
+    inner: &mut S,
+    mut parts: http::request::Parts,
+    body: B,
+) -> ResponseFuture<S::Future, ResBody, S::Error>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+{
+    let decided = shared.decide(&parts, &[]);
+    match decided.outcome {
+        Ok(context) => {
+            parts.extensions.insert(context);
+            ResponseFuture::inner(inner.call(Request::from_parts(parts, body)))
         }
+        Err(denial) => ResponseFuture::denied(shared.deny_response(&denial, &decided.request_id)),
     }
 }
 
@@ -121,17 +133,8 @@ where
         let (mut parts, body) = request.into_parts();
         let shared = Arc::clone(&self.shared);
         if !shared.needs_body(&parts) {
-            let decided = shared.decide(&parts, &[]);
-            return match decided.outcome {
-                Ok(context) => {
-                    parts.extensions.insert(context);
-                    let request = Request::from_parts(parts, AuthzRequestBody::Original { body });
-                    ResponseFuture::inner(self.inner.call(request))
-                }
-                Err(denial) => {
-                    ResponseFuture::denied(shared.deny_response(&denial, &decided.request_id))
-                }
-            };
+            let body = AuthzRequestBody::Original { body };
+            return decide_on_head(&shared, &mut self.inner, parts, body);
         }
         // A body declared larger than the limit is refused before it is read, so a
         // client cannot hold the request open for a body it could never send.
