@@ -38,13 +38,16 @@ fn every_exported_metric_is_in_section_4() {
     let metrics_doc = section(&doc, 4);
     // Every name the server registers or collects (a family with no sample yet is
     // absent from a scrape, so the names come from the source).
-    let names: Vec<&str> = include_str!("../src/server/metrics.rs")
-        .split('"')
-        .skip(1)
-        .step_by(2)
-        .filter(|q| q.starts_with("tenuo_") && !q.contains(' '))
+    let sources = [
+        include_str!("../src/server/metrics.rs"),
+        include_str!("../src/server/metrics/process.rs"),
+    ];
+    let names: Vec<&str> = sources
+        .iter()
+        .flat_map(|source| source.split('"').skip(1).step_by(2))
+        .filter(|q| (q.starts_with("tenuo_") || q.starts_with("process_")) && !q.contains(' '))
         .collect();
-    assert!(names.len() >= 9, "only {names:?}: the scan is broken");
+    assert!(names.len() >= 16, "only {names:?}: the scan is broken");
     for name in names {
         // Counters are registered without the `_total` their samples carry.
         let listed = metrics_doc.contains(&format!("`{name}`"))

@@ -1,7 +1,8 @@
 //! The real `tenuo-authorizer` binary at the edges a platform team meets on day
-//! one: callers cannot choose the metrics' `tool` labels, shedding is counted and
-//! logged while probes keep answering, and nginx `auth_request` subrequests get
-//! only the statuses nginx understands.
+//! one: callers cannot choose the metrics' `tool` labels, the standard process
+//! metrics follow the process, shedding is counted and logged while probes keep
+//! answering, and nginx `auth_request` subrequests get only the statuses nginx
+//! understands.
 
 #[path = "support/server_process.rs"]
 mod support;
@@ -198,6 +199,91 @@ fn callers_cannot_choose_the_tool_labels() {
         longest <= tenuo_authz::engine::MAX_LOGGED_FIELD_BYTES + '…'.len_utf8(),
         "a logged tool name is {longest} bytes"
     );
+}
+
+/// The value of the unlabelled sample `name` in a scrape.
+fn sample(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix(name)?
+                .strip_prefix(' ')?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("no {name} sample in:\n{metrics}"))
+}
+
+#[test]
+fn the_process_metrics_follow_the_process() {
+    let s = start_gateway(&control_plane().public_key(), &[]);
+    let metrics = s.metrics();
+    for (name, kind) in [
+        ("process_cpu_seconds", "counter"),
+        ("process_resident_memory_bytes", "gauge"),
+        ("process_virtual_memory_bytes", "gauge"),
+        ("process_open_fds", "gauge"),
+        ("process_max_fds", "gauge"),
+        ("process_start_time_seconds", "gauge"),
+        ("process_threads", "gauge"),
+    ] {
+        let declared = format!("# TYPE {name} {kind}");
+        assert!(
+            metrics.contains(&declared),
+            "no `{declared}` in:\n{metrics}"
+        );
+    }
+    let resident = sample(&metrics, "process_resident_memory_bytes");
+    let vm_rss = resident_kib(s.pid()) as f64 * 1024.0;
+    assert!(resident > 0.0, "{metrics}");
+    // The same figure /proc/PID/status gives, give or take what moved between reads.
+    assert!(
+        resident > vm_rss / 2.0 && resident < vm_rss * 2.0,
+        "resident {resident} bytes, VmRSS {vm_rss} bytes"
+    );
+    assert!(sample(&metrics, "process_virtual_memory_bytes") >= resident);
+    assert!(sample(&metrics, "process_threads") >= 1.0);
+    // stdin, stdout, stderr and the two listeners at least, within the limit.
+    let open = sample(&metrics, "process_open_fds");
+    assert!(open >= 5.0, "{open} open fds");
+    assert!(open <= sample(&metrics, "process_max_fds"));
+    let started = sample(&metrics, "process_start_time_seconds");
+    let unix_now = now() as f64;
+    assert!(
+        started <= unix_now + 1.0 && started > unix_now - 86_400.0,
+        "started at {started}, now {unix_now}"
+    );
+
+    // Allowed calls (each verifying a PoP signature) raise the CPU counter. It
+    // moves in clock ticks, so calls go on, a hundred at a time, until it has.
+    let before = sample(&metrics, "process_cpu_seconds_total");
+    assert!(before.is_finite() && before >= 0.0, "{before}");
+    let w = warrant();
+    let token = w.to_base64url();
+    let args = path_args("/data/a");
+    let mut after = before;
+    for _ in 0..100 {
+        let pop = sign_pop(&agent(), w.id(), "read_file", &args, now() as i64).to_base64url();
+        for _ in 0..100 {
+            let reply = s.request(
+                "GET",
+                "/files/read?path=/data/a",
+                &[("x-tenuo-warrant", &token), ("x-tenuo-pop", &pop)],
+                "",
+            );
+            assert_eq!(reply.status, 200, "{}", reply.body);
+        }
+        after = sample(&s.metrics(), "process_cpu_seconds_total");
+        if after > before {
+            break;
+        }
+    }
+    assert!(
+        after > before,
+        "CPU seconds stayed at {before} over 10,000 calls"
+    );
+    assert!(after.is_finite());
 }
 
 /// Opens a `POST /v1/check` that declares a body it never finishes, so the

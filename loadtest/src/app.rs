@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::calibrate::verify_strict_rate;
 use crate::cli::{check_target, Cli};
+use crate::cpu::{self, CpuOptions, CpuPlan};
 use crate::embedded::Embedded;
 use crate::error::LoadError;
 use crate::gate;
@@ -35,7 +36,8 @@ pub mod exit {
     pub const FAILED: u8 = 1;
     /// The regression gate failed.
     pub const GATE_FAILED: u8 = 3;
-    /// An unusable target URL or unknown scenario (sysexits' `EX_USAGE`).
+    /// An unusable target URL, server PID or metrics URL, or an unknown
+    /// scenario (sysexits' `EX_USAGE`).
     pub const USAGE: u8 = 64;
 }
 
@@ -50,10 +52,11 @@ impl Finished {
 }
 
 /// The exit status of a run that failed with `error`: [`exit::USAGE`] for what
-/// the operator gave wrongly, else [`exit::FAILED`].
+/// the operator gave wrongly (a target, a server PID or metrics URL that cannot
+/// be read, a scenario), else [`exit::FAILED`].
 pub fn error_exit_code(error: &LoadError) -> u8 {
     match error {
-        LoadError::Target { .. } | LoadError::UnknownScenario(_) => exit::USAGE,
+        LoadError::Target { .. } | LoadError::UnknownScenario(_) | LoadError::Cpu(_) => exit::USAGE,
         _ => exit::FAILED,
     }
 }
@@ -114,6 +117,8 @@ async fn run_once(cli: &Cli) -> Result<Finished, LoadError> {
         ));
     }
 
+    let cpu = cpu_plans(cli, &targets).await?;
+
     let minter = Minter::new(setup.root().clone())?;
     let params = cli.params();
     let mut phases = Vec::new();
@@ -146,6 +151,7 @@ async fn run_once(cli: &Cli) -> Result<Finished, LoadError> {
         } else {
             Progress::On
         },
+        cpu,
     })?;
     let results = runner.run().await?;
     if let Some(server) = embedded.take() {
@@ -199,6 +205,33 @@ async fn run_once(cli: &Cli) -> Result<Finished, LoadError> {
         }
     }
     Ok(Finished::Ok)
+}
+
+/// Where each target's CPU is read (`targets` as `run_once` lists them: the
+/// embedded `ours` or `target`, then `compare`).
+async fn cpu_plans(cli: &Cli, targets: &[(String, String)]) -> Result<Vec<CpuPlan>, LoadError> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(cli.timeout.max(1)))
+        .build()?;
+    let mut plans = Vec::new();
+    for (name, url) in targets {
+        let (flag, pid, metrics) = match name.as_str() {
+            "compare" => ("compare", cli.compare_pid, cli.compare_metrics.as_deref()),
+            _ => ("target", cli.target_pid, cli.target_metrics.as_deref()),
+        };
+        let metrics = metrics
+            .map(|m| check_target(m, cli.allow_non_loopback))
+            .transpose()?;
+        let options = CpuOptions {
+            flag,
+            url,
+            embedded: name == "ours" && cli.target.is_none(),
+            pid,
+            metrics: metrics.as_deref(),
+        };
+        plans.push(cpu::plan(options, &client).await?);
+    }
+    Ok(plans)
 }
 
 #[cfg(test)]

@@ -27,6 +27,34 @@ pub struct Cli {
     /// interleaved rounds; the report adds the ratio of every figure.
     #[arg(long, value_name = "URL")]
     pub compare: Option<String>,
+    /// Process id of the --target server: the report's server CPU per request is
+    /// its user plus system time (/proc/PID/stat). Without this or
+    /// --target-metrics, the process listening on a loopback target's port is
+    /// looked up.
+    #[arg(long, value_name = "PID", requires = "target")]
+    pub target_pid: Option<u32>,
+    /// Prometheus metrics of the --target server (e.g.
+    /// http://127.0.0.1:9091/metrics; /metrics when no path is given): its CPU
+    /// per request from process_cpu_seconds_total, for a server whose process
+    /// cannot be read from here. Loopback only unless --allow-non-loopback.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "target",
+        conflicts_with = "target_pid"
+    )]
+    pub target_metrics: Option<String>,
+    /// --target-pid for the --compare server.
+    #[arg(long, value_name = "PID", requires = "compare")]
+    pub compare_pid: Option<u32>,
+    /// --target-metrics for the --compare server.
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "compare",
+        conflicts_with = "compare_pid"
+    )]
+    pub compare_metrics: Option<String>,
     /// Read the root key from DIR (written by --write-setup), so external
     /// targets trust the minted warrants.
     #[arg(long, value_name = "DIR")]
@@ -173,7 +201,7 @@ Exit status:
   1   the run failed (a target stopped answering, a file could not be written, ...)
   2   bad command-line arguments
   3   the regression gate failed: a real result, not a crash
-  64  an unusable --target/--compare URL or an unknown scenario";
+  64  an unusable --target/--compare URL, server PID or metrics URL, or an unknown scenario";
 
 /// Checks that `url` is http(s) on a loopback address (unless allowed).
 pub fn check_target(url: &str, allow_non_loopback: bool) -> Result<String, LoadError> {

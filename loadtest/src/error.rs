@@ -53,6 +53,9 @@ pub enum LoadError {
         "unknown scenario `{0}` (known: cached, cold, deny, depth, mixed; mix as name:weight,...)"
     )]
     UnknownScenario(String),
+    /// A server PID or metrics URL given for the CPU figures cannot be read.
+    #[error("server CPU: {0}")]
+    Cpu(#[from] crate::cpu::CpuError),
     /// A baseline has no scenario in common with the run.
     #[error("baseline {0} has no scenario in common with this run")]
     BaselineMismatch(PathBuf),

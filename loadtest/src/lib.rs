@@ -11,9 +11,9 @@
 //! The pieces compose: a [`Setup`] (root key and gateway YAML) mints warrants
 //! ([`Minter`]); a [`Scenario`] turns them into a [`Workload`] of HTTP calls;
 //! the [`Runner`] drives a workload against one or two targets in interleaved
-//! rounds; [`report`] renders the results and [`gate`] compares them with a
-//! baseline, normalised by the machine's own `verify_strict` rate
-//! ([`calibrate`]).
+//! rounds, reading each target's CPU around every slice ([`cpu`]); [`report`]
+//! renders the results and [`gate`] compares them with a baseline, normalised by
+//! the machine's own `verify_strict` rate ([`calibrate`]).
 //!
 //! ```
 //! use tenuo_loadtest::{Recorder, Outcome, Expect};
@@ -38,6 +38,7 @@ mod call;
 mod classify;
 pub mod cli;
 pub mod closed_loop;
+pub mod cpu;
 pub mod duration;
 pub mod embedded;
 mod error;

@@ -47,6 +47,9 @@ pub struct ScenarioStats {
     pub unexpected: u64,
     /// Measured time.
     pub elapsed: Duration,
+    /// CPU time the target spent serving these requests, where it was measured
+    /// (see [`crate::cpu`]).
+    pub server_cpu: Option<Duration>,
 }
 
 impl ScenarioStats {
@@ -59,6 +62,7 @@ impl ScenarioStats {
             errors: BTreeMap::new(),
             unexpected: 0,
             elapsed: Duration::ZERO,
+            server_cpu: None,
         }
     }
 
@@ -87,7 +91,19 @@ impl ScenarioStats {
         }
     }
 
-    /// Adds `other` into `self` (histograms, counts and time).
+    /// Server CPU time per request, where the CPU was measured and there were
+    /// requests.
+    pub fn cpu_per_request(&self) -> Option<Duration> {
+        let requests = u128::from(self.requests());
+        let cpu = self.server_cpu?.as_nanos();
+        let nanos = cpu.checked_div(requests)?;
+        Some(Duration::from_nanos(
+            u64::try_from(nanos).unwrap_or(u64::MAX),
+        ))
+    }
+
+    /// Adds `other` into `self` (histograms, counts and time; the server CPU
+    /// only if both have it).
     pub fn merge(&mut self, other: &ScenarioStats) {
         // Same bounds on both sides: adding cannot fail.
         let _ = self.hist.add(&other.hist);
@@ -100,16 +116,22 @@ impl ScenarioStats {
         }
         self.unexpected += other.unexpected;
         self.elapsed += other.elapsed;
+        self.server_cpu = match (self.server_cpu, other.server_cpu) {
+            (Some(mine), Some(theirs)) => Some(mine + theirs),
+            _ => None,
+        };
     }
 
     /// All rows merged under `name`; elapsed is the sum of the rows' times
-    /// unless `elapsed` is given.
+    /// unless `elapsed` is given, the server CPU the sum of theirs if every row
+    /// has it.
     pub fn merged<'a>(
         name: &str,
         rows: impl IntoIterator<Item = &'a ScenarioStats>,
         elapsed: Option<Duration>,
     ) -> Self {
         let mut all = Self::empty(name.to_owned());
+        all.server_cpu = Some(Duration::ZERO);
         for row in rows {
             all.merge(row);
         }

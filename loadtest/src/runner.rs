@@ -5,6 +5,9 @@
 //! drift of the machine (thermal, other load, cache warmth) falls on both
 //! alike. Both get the same calls: the same workload and a call sequence that
 //! starts at zero for each.
+//!
+//! Around every slice the runner reads the target's CPU time, where it can
+//! ([`crate::cpu`]); a phase's rows carry the CPU its slices took.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -12,10 +15,27 @@ use std::time::Duration;
 
 use crate::call::{Phase, Urls, Workload};
 use crate::closed_loop::{self, ClosedLoop};
+use crate::cpu::{CpuPlan, CpuSource};
 use crate::error::LoadError;
 use crate::open_loop::{self, OpenLoop};
 use crate::progress::{Progress, Ticker};
 use crate::recorder::{Recorder, ScenarioStats};
+
+/// Gives each row of a phase its share of the CPU its slices took, by requests
+/// (rows of one phase share one window, so they get its CPU per request).
+fn share_cpu(rows: &mut [ScenarioStats], spent: Option<Duration>) {
+    let total: u64 = rows.iter().map(ScenarioStats::requests).sum();
+    let single = rows.len() == 1;
+    for row in rows {
+        row.server_cpu = spent.map(|cpu| {
+            if single || total == 0 {
+                cpu
+            } else {
+                cpu.mul_f64(row.requests() as f64 / total as f64)
+            }
+        });
+    }
+}
 
 /// Warm-up calls per phase and target, at most.
 const MAX_WARMUP_CALLS: usize = 10_000;
@@ -53,6 +73,9 @@ pub struct RunConfig {
     pub timeout: Duration,
     /// Progress on stderr.
     pub progress: Progress,
+    /// How each target's CPU is read, in the order of `targets` (a target
+    /// without an entry is not measured).
+    pub cpu: Vec<CpuPlan>,
 }
 
 impl std::fmt::Debug for RunConfig {
@@ -66,6 +89,7 @@ impl std::fmt::Debug for RunConfig {
             .field("model", &self.model)
             .field("duration", &self.duration)
             .field("rounds", &self.rounds)
+            .field("cpu", &self.cpu)
             .finish_non_exhaustive()
     }
 }
@@ -88,6 +112,10 @@ pub struct TargetResults {
     pub url: String,
     /// Per phase.
     pub phases: Vec<PhaseResult>,
+    /// Where its CPU was read, if it was.
+    pub cpu_source: Option<String>,
+    /// Why its CPU is `n/a` (in some phases or all), if it is.
+    pub cpu_unavailable: Option<String>,
 }
 
 impl TargetResults {
@@ -136,13 +164,26 @@ impl Runner {
     /// Runs every phase on every target.
     pub async fn run(&self) -> Result<RunResults, LoadError> {
         let c = &self.config;
+        let mut cpu: Vec<CpuPlan> = (0..c.targets.len())
+            .map(|t| {
+                c.cpu.get(t).cloned().unwrap_or_else(|| {
+                    CpuPlan::Unavailable("the run was not asked to measure it".into())
+                })
+            })
+            .collect();
         let mut targets: Vec<TargetResults> = c
             .targets
             .iter()
-            .map(|(name, url)| TargetResults {
+            .zip(&cpu)
+            .map(|((name, url), plan)| TargetResults {
                 name: name.clone(),
                 url: url.clone(),
                 phases: Vec::new(),
+                cpu_source: match plan {
+                    CpuPlan::Measure(source) => Some(source.describe()),
+                    CpuPlan::Unavailable(_) => None,
+                },
+                cpu_unavailable: None,
             })
             .collect();
         let rounds = if c.targets.len() > 1 {
@@ -158,6 +199,10 @@ impl Runner {
                 .map(|_| Arc::new(Recorder::new(workload.labels())))
                 .collect();
             let seqs: Vec<Arc<AtomicU64>> = c.targets.iter().map(|_| Arc::default()).collect();
+            let mut spent: Vec<Option<Duration>> = cpu
+                .iter()
+                .map(|plan| matches!(plan, CpuPlan::Measure(_)).then_some(Duration::ZERO))
+                .collect();
             for (_, url) in &c.targets {
                 self.warm_up(url, workload.as_ref()).await;
             }
@@ -174,20 +219,51 @@ impl Runner {
                         phase.clone()
                     };
                     let ticker = Ticker::start(c.progress, label, Arc::clone(&recorders[t]));
+                    let before = self.read_cpu(name, &mut cpu[t]).await;
                     self.slice(url, workload, &recorders[t], &seqs[t], slice)
                         .await?;
+                    let after = self.read_cpu(name, &mut cpu[t]).await;
                     drop(ticker);
                     recorders[t].close_slice();
+                    spent[t] = match (spent[t], before, after) {
+                        (Some(sum), Some(before), Some(after)) => {
+                            Some(sum + after.saturating_sub(before))
+                        }
+                        _ => None,
+                    };
                 }
             }
-            for (target, recorder) in targets.iter_mut().zip(&recorders) {
+            for ((target, recorder), spent) in targets.iter_mut().zip(&recorders).zip(spent) {
+                let mut rows = recorder.take(recorder.measured());
+                share_cpu(&mut rows, spent);
                 target.phases.push(PhaseResult {
                     name: phase.clone(),
-                    rows: recorder.take(recorder.measured()),
+                    rows,
                 });
             }
         }
+        for (target, plan) in targets.iter_mut().zip(cpu) {
+            if let CpuPlan::Unavailable(why) = plan {
+                target.cpu_unavailable = Some(why);
+            }
+        }
         Ok(RunResults { targets })
+    }
+
+    /// Reads a target's CPU time; on the first failure, says why on stderr and
+    /// reads it no more (its later phases report `n/a`).
+    async fn read_cpu(&self, target: &str, plan: &mut CpuPlan) -> Option<Duration> {
+        let CpuPlan::Measure(source) = plan else {
+            return None;
+        };
+        match CpuSource::read(source, &self.client).await {
+            Ok(time) => Some(time),
+            Err(e) => {
+                eprintln!("server CPU of {target}: {e}; n/a from here on");
+                *plan = CpuPlan::Unavailable(e.to_string());
+                None
+            }
+        }
     }
 
     async fn slice(

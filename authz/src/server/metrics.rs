@@ -1,5 +1,6 @@
 //! Prometheus metrics (`docs/reference.md` §4), fed by the middleware's observer and read
-//! from the authorizer's cache at scrape time.
+//! from the authorizer's cache at scrape time, with the standard process metrics
+//! on Linux (`process_cpu_seconds_total` and the rest, see `process`).
 //!
 //! A `tool` label names only a tool that someone trusted named: a route of the
 //! gateway config in force, or a tool a verified warrant was allowed to call
@@ -22,6 +23,9 @@ use prometheus_client::registry::Registry;
 
 use crate::engine::{DecisionEvent, Observer};
 use crate::Authorizer;
+
+#[cfg(target_os = "linux")]
+mod process;
 
 /// Most distinct `tool` label values learnt from allowed calls (the gateway
 /// config's own tools are always labelled, on top of these).
@@ -109,6 +113,8 @@ impl Metrics {
             trusted_issuers.clone(),
         );
         registry.register_collector(Box::new(CacheCollector { authorizer }));
+        #[cfg(target_os = "linux")]
+        registry.register_collector(Box::new(process::ProcessCollector));
         Self {
             registry,
             decisions,

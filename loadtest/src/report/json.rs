@@ -1,6 +1,8 @@
 //! The JSON report: per target, per row and overall, with the machine's
-//! `verify_strict` rate and the normalised figures the gate compares. A report
-//! is also a baseline (`--baseline FILE` reads one).
+//! `verify_strict` rate and the normalised figures the gate compares, and the
+//! server CPU per request where it was measured (`null` where not, with the
+//! reason under the target). A report is also a baseline (`--baseline FILE`
+//! reads one).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -56,6 +58,15 @@ pub struct Row {
     pub seconds: f64,
     /// Requests per second.
     pub rps: f64,
+    /// Server CPU time per request, µs (user plus system; see
+    /// [`crate::cpu`]); `null` where it was not measured, and in reports
+    /// written before it existed.
+    #[serde(default)]
+    pub cpu_us_per_request: Option<f64>,
+    /// Server CPU time over the row's slices, seconds; `null` where it was not
+    /// measured.
+    #[serde(default)]
+    pub server_cpu_secs: Option<f64>,
     /// Median, µs.
     pub p50_us: u64,
     /// 90th percentile, µs.
@@ -107,6 +118,9 @@ impl Row {
             requests: stats.requests(),
             seconds: stats.elapsed.as_secs_f64(),
             rps,
+            // From whole nanoseconds, so the JSON reads 32.093, not 32.092999999999996.
+            cpu_us_per_request: stats.cpu_per_request().map(|d| d.as_nanos() as f64 / 1e3),
+            server_cpu_secs: stats.server_cpu.map(|d| d.as_secs_f64()),
             p50_us: q(0.50),
             p90_us: q(0.90),
             p95_us: q(0.95),
@@ -136,6 +150,12 @@ pub struct TargetReport {
     pub scenarios: Vec<Row>,
     /// All rows merged.
     pub overall: Row,
+    /// Where the server CPU was read, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_source: Option<String>,
+    /// Why the server CPU is `n/a` (in some rows or all), if it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_unavailable: Option<String>,
 }
 
 /// Second target's figure over the first's, per row.
@@ -145,6 +165,9 @@ pub struct Ratio {
     pub name: String,
     /// Throughput ratio.
     pub rps: f64,
+    /// Server CPU per request ratio, where both targets' was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_per_request: Option<f64>,
     /// p50 ratio.
     pub p50: f64,
     /// p90 ratio.
@@ -176,6 +199,10 @@ impl Ratio {
         Self {
             name: a.name.clone(),
             rps: ratio(a.rps, b.rps),
+            cpu_per_request: match (a.cpu_us_per_request, b.cpu_us_per_request) {
+                (Some(a), Some(b)) if a > 0.0 => Some(b / a),
+                _ => None,
+            },
             p50: ratio(a.p50_us as f64, b.p50_us as f64),
             p90: ratio(a.p90_us as f64, b.p90_us as f64),
             p95: ratio(a.p95_us as f64, b.p95_us as f64),
@@ -217,6 +244,8 @@ impl Report {
                 url: t.url.clone(),
                 scenarios: t.rows().map(|r| Row::from_stats(r, verify)).collect(),
                 overall: Row::from_stats(&t.overall(), verify),
+                cpu_source: t.cpu_source.clone(),
+                cpu_unavailable: t.cpu_unavailable.clone(),
             })
             .collect();
         let ratios = match targets.as_slice() {

@@ -1,5 +1,7 @@
 //! Reports: the JSON document (also the baseline format), the terminal table,
-//! HDR percentile distributions and the latency percentile plot.
+//! HDR percentile distributions and the latency percentile plot. The table, the
+//! JSON and the plot's legend give the server CPU per request; the `.hgrm`
+//! files are latency only, in the format HDR plotters read.
 //!
 //! [`Report::build`] turns [`RunResults`] into the serialisable summary;
 //! [`write_all`] writes `report.json`, one `.hgrm` per target and row, and
@@ -50,6 +52,17 @@ pub fn write_all(report: &Report, results: &RunResults, dir: &Path) -> Result<Wr
         }
     }
     Ok(Written { json, svg, hgrm })
+}
+
+/// A CPU time per request in µs: `4.21µs`, `38.2µs`, `412µs`, `1.23ms`, or
+/// `n/a` where it was not measured.
+pub fn format_cpu_us(us: Option<f64>) -> String {
+    match us {
+        None => "n/a".to_owned(),
+        Some(us) if us < 10.0 => format!("{us:.2}µs"),
+        Some(us) if us < 100.0 => format!("{us:.1}µs"),
+        Some(us) => format_us(us.round() as u64),
+    }
 }
 
 /// `412µs`, `1.23ms`, `2.50s`.

@@ -1,17 +1,19 @@
 //! The latency percentile plot, as a self-contained SVG: latency (log scale)
 //! against percentile on the usual HDR axis (0 %, 90 %, 99 %, 99.9 %, ...:
-//! log of 1/(1-p)), one line per scenario, dashed for the compared target.
+//! log of 1/(1-p)), one line per scenario, dashed for the compared target; the
+//! legend gives each line's server CPU per request, or `n/a` where it was not
+//! measured.
 
 use std::fmt::Write;
 
-use super::format_us;
 use super::json::Report;
+use super::{format_cpu_us, format_us};
 use crate::runner::RunResults;
 
 const W: f64 = 960.0;
 const H: f64 = 560.0;
 const LEFT: f64 = 80.0;
-const RIGHT: f64 = 220.0;
+const RIGHT: f64 = 270.0;
 const TOP: f64 = 50.0;
 const BOTTOM: f64 = 60.0;
 /// Rightmost percentile shown: 99.999 %.
@@ -54,11 +56,14 @@ pub fn render(report: &Report, results: &RunResults) -> String {
                     (nines, v.value_iterated_to().max(1) as f64)
                 })
                 .collect();
-            let legend = if results.targets.len() > 1 {
+            let mut legend = if results.targets.len() > 1 {
                 format!("{} [{}]", row.name, target.name)
             } else {
                 row.name.clone()
             };
+            // `n/a` where it was not measured, as in the table.
+            let cpu = row.cpu_per_request().map(|d| d.as_secs_f64() * 1e6);
+            legend.push_str(&format!(" · {} CPU", format_cpu_us(cpu)));
             series.push((legend, COLORS[c % COLORS.len()], t > 0, points));
         }
     }

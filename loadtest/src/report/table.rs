@@ -1,19 +1,22 @@
 //! The terminal table: per target, each scenario and overall (requests/s,
-//! mean, p50, p90, p95, p99, p99.9, max, errors), the decision counts, and with
-//! two targets the ratio of each figure.
+//! server CPU per request, mean, p50, p90, p95, p99, p99.9, max, errors), the
+//! decision counts, and with two targets the ratio of each figure. Under each
+//! target's name, where its CPU was read from, or why it is unavailable (the
+//! column then says `n/a`).
 
 use std::fmt::Write;
 
-use super::format_us;
 use super::json::{Machine, Report, Row};
+use super::{format_cpu_us, format_us};
 
 fn header(out: &mut String) {
     let _ = writeln!(
         out,
-        "  {:<14} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>6}",
+        "  {:<14} {:>9} {:>10} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>6}",
         "scenario",
         "requests",
         "req/s",
+        "cpu/req",
         "mean",
         "p50",
         "p90",
@@ -29,10 +32,11 @@ fn header(out: &mut String) {
 fn line(out: &mut String, row: &Row) {
     let _ = writeln!(
         out,
-        "  {:<14} {:>9} {:>10.0} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>6}",
+        "  {:<14} {:>9} {:>10.0} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>6}",
         row.name,
         row.requests,
         row.rps,
+        format_cpu_us(row.cpu_us_per_request),
         format_us(row.mean_us.round() as u64),
         format_us(row.p50_us),
         format_us(row.p90_us),
@@ -96,6 +100,12 @@ pub fn render(report: &Report) -> String {
     );
     for target in &report.targets {
         let _ = writeln!(out, "\n{} — {}", target.name, target.url);
+        if let Some(source) = &target.cpu_source {
+            let _ = writeln!(out, "  server CPU from {source}");
+        }
+        if let Some(why) = &target.cpu_unavailable {
+            let _ = writeln!(out, "  server CPU unavailable: {why}");
+        }
         header(&mut out);
         for row in &target.scenarios {
             line(&mut out, row);
@@ -114,14 +124,17 @@ pub fn render(report: &Report) -> String {
         );
         let _ = writeln!(
             out,
-            "  {:<14} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            "scenario", "req/s", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"
+            "  {:<14} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            "scenario", "req/s", "cpu/req", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"
         );
         for r in &report.ratios {
+            let cpu = r
+                .cpu_per_request
+                .map_or_else(|| "n/a".to_owned(), |c| format!("{c:.2}x"));
             let _ = writeln!(
                 out,
-                "  {:<14} {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x",
-                r.name, r.rps, r.mean, r.p50, r.p90, r.p95, r.p99, r.p999, r.max
+                "  {:<14} {:>8.2}x {:>9} {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x {:>8.2}x",
+                r.name, r.rps, cpu, r.mean, r.p50, r.p90, r.p95, r.p99, r.p999, r.max
             );
         }
     }
@@ -151,11 +164,14 @@ mod tests {
             url: "http://127.0.0.1:9090".into(),
             scenarios: vec![row("cached")],
             overall: row("overall"),
+            cpu_source: None,
+            cpu_unavailable: Some("not measured here".into()),
         };
         let ratios = if targets > 1 {
             vec![Ratio {
                 name: "cached".into(),
                 rps: 1.0,
+                cpu_per_request: Some(0.75),
                 p50: 1.0,
                 p90: 1.0,
                 p95: 0.5,
@@ -230,5 +246,29 @@ mod tests {
         let ratios = &table[table.find("compare / ours").expect("ratios")..];
         assert_eq!(cell(ratios, "scenario", "cached", "mean"), "2.00x");
         assert_eq!(cell(ratios, "scenario", "cached", "p95"), "0.50x");
+        assert_eq!(cell(ratios, "scenario", "cached", "cpu/req"), "0.75x");
+    }
+
+    #[test]
+    fn the_table_gives_cpu_per_request_or_says_why_not() {
+        let mut report = report(1);
+        let table = render(&report);
+        assert_eq!(cell(&table, "scenario", "cached", "cpu/req"), "n/a");
+        assert!(
+            table.contains("server CPU unavailable: not measured here"),
+            "{table}"
+        );
+        let target = &mut report.targets[0];
+        target.cpu_source = Some("pid 42".into());
+        target.cpu_unavailable = None;
+        target.scenarios[0].cpu_us_per_request = Some(38.24);
+        target.overall.cpu_us_per_request = Some(412.4);
+        let table = render(&report);
+        assert!(table.contains("server CPU from pid 42"), "{table}");
+        assert!(!table.contains("n/a"), "{table}");
+        assert_eq!(cell(&table, "scenario", "cached", "cpu/req"), "38.2µs");
+        assert_eq!(cell(&table, "scenario", "overall", "cpu/req"), "412µs");
+        // The columns after it stay in place.
+        assert_eq!(cell(&table, "scenario", "cached", "p95"), "95µs");
     }
 }
