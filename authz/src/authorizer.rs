@@ -29,8 +29,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 
-use crate::cache::{prepare_with, CacheConfig, CacheStats, ChainCache};
-use crate::chain::PreparedChain;
+use crate::cache::{
+    prepare_awaiting_signatures, prepare_with, CacheConfig, CacheStats, ChainCache,
+};
+use crate::chain::{ChainSignature, PreparedChain};
 use crate::crypto::{PublicKey, Signature};
 use crate::decision::{self, Authorized, Call, Policy, TrustedIssuers};
 use crate::deny::Denial;
@@ -241,6 +243,28 @@ impl Authorizer {
             None => prepare_with(token, self.policy.signatures),
         }
         .map_err(Denial::InvalidWarrant)
+    }
+
+    /// A chain that missed the cache, decoded and prepared as if its signatures
+    /// hold; they come back to be verified elsewhere, by the policy's criterion,
+    /// before the chain is used (see [`PreparedChain::with_invalid_signature`])
+    /// and [remembered](Self::remember).
+    pub(crate) fn prepare_awaiting_signatures(
+        &self,
+        token: &str,
+    ) -> Result<(PreparedChain, Vec<ChainSignature>), Denial> {
+        if let Some(cache) = &self.cache {
+            cache.count_miss();
+        }
+        prepare_awaiting_signatures(token).map_err(Denial::InvalidWarrant)
+    }
+
+    /// Caches a chain from [`Self::prepare_awaiting_signatures`] once its
+    /// signatures are decided.
+    pub(crate) fn remember(&self, token: &str, chain: &Arc<PreparedChain>) {
+        if let Some(cache) = &self.cache {
+            cache.insert(token, Arc::clone(chain));
+        }
     }
 
     /// The prepared chain for a token if the cache holds it; `None` on a miss or

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sha2::Digest;
 
-use crate::chain::PreparedChain;
+use crate::chain::{ChainSignature, PreparedChain};
 use crate::crypto::SignatureCriterion;
 use crate::wire::{decode_bytes, decode_token_bytes, DecodeError};
 
@@ -159,6 +159,20 @@ impl ChainCache {
             .map_err(|e| (*e).clone())
     }
 
+    /// Counts a miss that the caller prepares itself ([`prepare_awaiting_signatures`]),
+    /// then hands back with [`Self::insert`].
+    pub(crate) fn count_miss(&self) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Caches a chain prepared after a miss. Its signatures must have been judged
+    /// by this cache's criterion: a hit is never verified again.
+    pub(crate) fn insert(&self, token: &str, chain: Arc<PreparedChain>) {
+        if let Ok(bytes) = decode_token_bytes(token) {
+            self.entries.insert(key_of(&bytes), chain);
+        }
+    }
+
     /// Counters and size (after applying pending evictions, so the count is exact).
     pub fn stats(&self) -> CacheStats {
         self.entries.run_pending_tasks();
@@ -187,6 +201,15 @@ pub fn prepare_with(
     criterion: SignatureCriterion,
 ) -> Result<Arc<PreparedChain>, DecodeError> {
     prepare_bytes(&decode_token_bytes(token)?, criterion)
+}
+
+/// Decodes a token and prepares its chain as if its signatures hold, handing
+/// them back to be verified elsewhere (see [`PreparedChain::awaiting_signatures`]).
+pub(crate) fn prepare_awaiting_signatures(
+    token: &str,
+) -> Result<(PreparedChain, Vec<ChainSignature>), DecodeError> {
+    let (_, warrants) = decode_bytes(&decode_token_bytes(token)?)?;
+    PreparedChain::awaiting_signatures(warrants).ok_or(DecodeError::EmptyStack)
 }
 
 fn prepare_bytes(

@@ -16,8 +16,8 @@ use std::collections::HashSet;
 use crate::approval::link::{check_link as check_approval_link, LinkFailure};
 use crate::approval::LeafApprovals;
 use crate::constraint::{Constraint, ConstraintSet};
-use crate::crypto::PublicKey;
 use crate::crypto::SignatureCriterion;
+use crate::crypto::{PublicKey, Signature};
 use crate::deny::{ChainError, Denial};
 use crate::name_map::NameMap;
 use crate::warrant::{Payload, Warrant, WarrantId, WarrantType};
@@ -81,6 +81,61 @@ impl PreparedChain {
 
     /// [`Self::new`], with the chain's signatures judged by `criterion`.
     pub fn with_criterion(warrants: Vec<Warrant>, criterion: SignatureCriterion) -> Option<Self> {
+        Self::prepared(warrants, |warrants| {
+            first_static_failure(warrants, |items| {
+                crate::crypto::verify_all_with(items, criterion).map_err(|e| e.index)
+            })
+        })
+    }
+
+    /// Everything [`Self::with_criterion`] checks but the signatures, which are
+    /// handed back to be verified elsewhere (with other requests' signatures, in
+    /// one batch); the chain is prepared as if they hold. No signatures come back
+    /// when an earlier failure (a duplicate id, a root that is not one) decides
+    /// the chain whatever they are. `None` for an empty chain.
+    ///
+    /// Once the signatures are decided, [`Self::with_invalid_signature`] gives
+    /// the chain that [`Self::with_criterion`] would have prepared if one fails.
+    pub(crate) fn awaiting_signatures(
+        warrants: Vec<Warrant>,
+    ) -> Option<(Self, Vec<ChainSignature>)> {
+        let mut signatures = Vec::new();
+        let chain = Self::prepared(warrants, |warrants| {
+            first_static_failure(warrants, |items| {
+                signatures = items
+                    .iter()
+                    .map(|&(key, message, signature)| ChainSignature {
+                        key: *key,
+                        signature: *signature,
+                        message: message.to_vec(),
+                    })
+                    .collect();
+                Ok(())
+            })
+        })?;
+        Some((chain, signatures))
+    }
+
+    /// This chain, prepared by [`Self::awaiting_signatures`], with the signature
+    /// at `index` found invalid: the failure [`Self::with_criterion`] records.
+    /// A signature failure comes before every link failure, so it replaces one.
+    pub(crate) fn with_invalid_signature(mut self, index: usize) -> Self {
+        let id = self
+            .lifetimes
+            .get(index)
+            .map_or(self.leaf.id, |lifetime| lifetime.id);
+        self.failure = Some(Box::new((
+            Stage::Shape,
+            Denial::SignatureInvalid { index, id },
+        )));
+        self
+    }
+
+    /// The chain, with its clock-independent failure as `failure_of` finds it.
+    fn prepared(
+        warrants: Vec<Warrant>,
+        failure_of: impl FnOnce(&[Warrant]) -> Option<(Stage, Denial)>,
+    ) -> Option<Self> {
         let root_issuer = warrants.first()?.issuer().to_bytes();
         let lifetimes = warrants
             .iter()
@@ -90,7 +145,7 @@ impl PreparedChain {
                 expires_at: w.payload().expires_at,
             })
             .collect();
-        let failure = first_static_failure(&warrants, criterion).map(Box::new);
+        let failure = failure_of(&warrants).map(Box::new);
         let leaf = warrants.into_iter().last()?.into_payload();
         let approvals = LeafApprovals::for_leaf(&leaf).map(Box::new);
         let leaf = Leaf {
@@ -191,9 +246,23 @@ impl PreparedChain {
     }
 }
 
+/// One warrant's signature, to be verified away from the chain that carries it.
+#[derive(Debug, Clone)]
+pub(crate) struct ChainSignature {
+    /// The warrant's issuer.
+    pub(crate) key: PublicKey,
+    /// The issuer's signature.
+    pub(crate) signature: Signature,
+    /// The bytes it signs.
+    pub(crate) message: Vec<u8>,
+}
+
+/// The first clock-independent failure, in the reference's order; `signatures`
+/// judges the chain's signatures (index of the first invalid one) at their place
+/// in that order, and is not called when an earlier failure decides.
 fn first_static_failure(
     chain: &[Warrant],
-    criterion: SignatureCriterion,
+    signatures: impl FnOnce(&[crate::crypto::Item<'_>]) -> Result<(), usize>,
 ) -> Option<(Stage, Denial)> {
     if chain.len() > 1 {
         let mut seen = HashSet::with_capacity(chain.len());
@@ -220,15 +289,9 @@ fn first_static_failure(
         .zip(&messages)
         .map(|(w, m)| (w.issuer(), m.as_slice(), w.signature()))
         .collect();
-    if let Err(error) = crate::crypto::verify_all_with(&items, criterion) {
-        let id = chain.get(error.index).unwrap_or(&chain[0]).payload().id;
-        return Some((
-            Stage::Shape,
-            Denial::SignatureInvalid {
-                index: error.index,
-                id,
-            },
-        ));
+    if let Err(index) = signatures(&items) {
+        let id = chain.get(index).unwrap_or(&chain[0]).payload().id;
+        return Some((Stage::Shape, Denial::SignatureInvalid { index, id }));
     }
     for (index, pair) in chain.windows(2).enumerate() {
         if let [parent, child] = pair {

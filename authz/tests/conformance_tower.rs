@@ -41,10 +41,12 @@ use base64::Engine;
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full};
+use tenuo_authz::batch::{BatchConfig, PopBatch};
 use tenuo_authz::constraint::ArgValue;
+use tenuo_authz::engine::RequestAuthorizer;
 use tenuo_authz::pop::Args;
 use tenuo_authz::revocation::SignedRevocationList;
-use tenuo_authz::tower::{AuthzLayer, CallRequest, ExtractCall, ExtractError};
+use tenuo_authz::tower::{AuthzConfig, AuthzLayer, CallRequest, ExtractCall, ExtractError};
 use tenuo_authz::{Authorizer, DenyReason};
 use tower::{ServiceBuilder, ServiceExt};
 
@@ -78,8 +80,8 @@ impl ExtractCall for JsonCall {
     }
 }
 
-/// The engine's verdict on one case.
-async fn decide(case: &Case, standard: bool) -> Result<Option<DenyReason>, String> {
+/// An authorizer at the case's instant, with its trusted roots and revocations.
+fn authorizer_for(case: &Case) -> Result<Authorizer, String> {
     let input = &case.input;
     let now = input.now;
     let authorizer = Authorizer::builder()
@@ -102,6 +104,12 @@ async fn decide(case: &Case, standard: bool) -> Result<Option<DenyReason>, Strin
             .install_revocation_list(&list)
             .map_err(|e| e.to_string())?;
     }
+    Ok(authorizer)
+}
+
+/// The case as an HTTP request; `standard` sends the token in padded standard base64.
+fn request_for(case: &Case, standard: bool) -> Result<Request<Full<Bytes>>, String> {
+    let input = &case.input;
     let body = serde_json::Value::Object(
         input
             .args
@@ -129,11 +137,16 @@ async fn decide(case: &Case, standard: bool) -> Result<Option<DenyReason>, Strin
         let text = base64::engine::general_purpose::STANDARD.encode(array);
         request = request.header("x-tenuo-approvals", text);
     }
-    let request = request
+    request
         .body(Full::new(Bytes::from(body)))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+/// The engine's verdict on one case, through `AuthzLayer`.
+async fn decide(case: &Case, standard: bool) -> Result<Option<DenyReason>, String> {
+    let request = request_for(case, standard)?;
     let service = ServiceBuilder::new()
-        .layer(AuthzLayer::new(Arc::new(authorizer), JsonCall))
+        .layer(AuthzLayer::new(Arc::new(authorizer_for(case)?), JsonCall))
         .service_fn(|_| async { Ok::<_, Infallible>(Response::new(Full::new(Bytes::new()))) });
     let response = service
         .oneshot(request)
@@ -156,24 +169,66 @@ async fn decide(case: &Case, standard: bool) -> Result<Option<DenyReason>, Strin
         .ok_or_else(|| format!("no reason in {json}"))
 }
 
+/// The engine's verdicts on one case as the server decides it
+/// (`decide_batched`, signatures in the shared batches): the first request
+/// brings a chain the cache has not seen, the second finds it cached.
+async fn decide_batched(
+    case: &Case,
+    standard: bool,
+    batch: &PopBatch,
+) -> Result<[Option<DenyReason>; 2], String> {
+    let engine = RequestAuthorizer::new(
+        Arc::new(authorizer_for(case)?),
+        Arc::new(JsonCall),
+        Arc::new(()),
+        AuthzConfig::default(),
+    )
+    .with_pop_batch(batch.clone());
+    let (parts, body) = request_for(case, standard)?.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map_err(|e| -> String { match e {} })?
+        .to_bytes();
+    let mut verdicts = [None, None];
+    for verdict in &mut verdicts {
+        let decided = engine.decide_batched(&parts, &body).await;
+        *verdict = decided.outcome.err().map(|denial| denial.reason());
+    }
+    Ok(verdicts)
+}
+
 #[test]
 fn the_http_engine_decides_every_conformance_case() {
     let (cases, unspellable) = as_text::cases();
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .unwrap();
     let failures: Vec<String> = runtime.block_on(async {
+        let batch = PopBatch::spawn_on(BatchConfig::default(), &tokio::runtime::Handle::current());
         let mut failures = Vec::new();
         for (i, case) in cases.iter().enumerate() {
-            match decide(case, i % 2 == 1).await {
-                Ok(got) if got == as_text::expected(case) => {}
-                Ok(got) => failures.push(format!(
-                    "{} / {}: engine {got:?}, expected {:?}",
-                    case.category,
-                    case.what,
-                    as_text::expected(case)
-                )),
-                Err(why) => failures.push(format!("{} / {}: {why}", case.category, case.what)),
+            let expected = as_text::expected(case);
+            let mut verdicts = vec![("tower", decide(case, i % 2 == 1).await)];
+            match decide_batched(case, i % 2 == 1, &batch).await {
+                Ok([new, cached]) => {
+                    verdicts.push(("batched, new chain", Ok(new)));
+                    verdicts.push(("batched, cached chain", Ok(cached)));
+                }
+                Err(why) => verdicts.push(("batched", Err(why))),
+            }
+            for (path, verdict) in verdicts {
+                match verdict {
+                    Ok(got) if got == expected => {}
+                    Ok(got) => failures.push(format!(
+                        "{} / {}: engine ({path}) {got:?}, expected {expected:?}",
+                        case.category, case.what,
+                    )),
+                    Err(why) => {
+                        failures.push(format!("{} / {} ({path}): {why}", case.category, case.what))
+                    }
+                }
             }
         }
         failures

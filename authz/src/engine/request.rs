@@ -16,10 +16,10 @@ use super::deny_response::{deny_response, log_denial};
 use super::extract::{CallRequest, ExtractCall};
 use crate::approval::{decode_approvals, ApprovalDecodeError, ApprovalDenial, SignedApproval};
 use crate::authorizer::parse_pop;
-use crate::batch::{PopBatch, VerifyItem};
-use crate::chain::PreparedChain;
+use crate::batch::{PopBatch, ResponseFuture as BatchResponse, VerifyItem};
+use crate::chain::{ChainSignature, PreparedChain};
 use crate::crypto::Signature;
-use crate::crypto::{verify_one_of, SignatureCriterion};
+use crate::crypto::{verify_one_of, SignatureCriterion, SignatureInvalid};
 use crate::decision::{finish_after_pop, Authorized, Call};
 use crate::deny::Denial;
 use crate::pop::{candidate_windows, verify_pop, Args, PopChallenge, PopError, PopWindows};
@@ -142,37 +142,153 @@ impl RequestAuthorizer {
         self.conclude(tool, outcome, started, request_id)
     }
 
-    /// As [`Self::decide`], for servers: the PoP is verified by the batch service
-    /// when one is configured (concurrent requests share one batch verification),
-    /// and a chain that is not cached is verified on a blocking thread, so a burst
-    /// of new or forged warrants (up to a third of a millisecond each at depth 8)
-    /// does not stall the async workers that answer cached requests and health
-    /// checks. At most one such verification per CPU runs at a time; more wait
-    /// their turn without holding a thread.
+    /// As [`Self::decide`], for servers: the signatures are verified off the async
+    /// workers, so a burst of new or forged warrants does not stall the workers
+    /// that answer cached requests and health checks.
     ///
-    /// The answer, reason included, is [`Self::decide`]'s, except that a batched
-    /// PoP is held to the batch criterion (see [`crate::crypto`]). Under
-    /// [`SignatureCriterion::Strict`] PoPs are never batched. If the batch
-    /// service or the blocking pool is unavailable, the work is done inline: a
-    /// service problem never changes a verdict.
+    /// With a batch service (see [`Self::with_pop_batch`]), the PoP and, for a
+    /// chain that is not cached, the chain's signatures join the batches that
+    /// concurrent requests share: a new chain costs one trip to the verification
+    /// threads, with no thread hand-off of its own, and its signatures are checked
+    /// at the batch price. The chain is decoded and its links checked here, on the
+    /// worker, as if its signatures held; their verdicts then settle the chain
+    /// (cached either way, as [`Self::decide`] caches it). Without a batch
+    /// service, a chain that is not cached is verified on a blocking thread, at
+    /// most one per CPU at a time (more wait their turn without holding a thread),
+    /// and the PoP here.
+    ///
+    /// The answer, reason included, is [`Self::decide`]'s, except that batched
+    /// signatures are held to the batch criterion (see [`crate::crypto`]), which
+    /// is also the chain cache's. Under [`SignatureCriterion::Strict`] nothing is
+    /// batched. If the batch service or the blocking pool is unavailable, the
+    /// work is done inline: a service problem never changes a verdict.
     pub async fn decide_batched(&self, parts: &http::request::Parts, body: &[u8]) -> Decided {
         let started = Instant::now();
         let request_id = self.request_id_of(parts);
-        let (tool, outcome) = match self.before_pop_off_worker(parts, body).await {
+        let (tool, outcome) = match &self.pop_batch {
+            Some(template) => {
+                let batch = lock(template).clone();
+                self.decide_with_batch(batch, parts, body).await
+            }
+            None => match self.before_pop_off_worker(parts, body).await {
+                Err((tool, denial)) => (tool, Err(denial)),
+                Ok(pending) => {
+                    let verdict = pending.verify_pop_inline();
+                    let outcome = verdict.and_then(|()| pending.finish(&self.authorizer));
+                    (Some(pending.tool), outcome)
+                }
+            },
+        };
+        self.conclude(tool, outcome, started, request_id)
+    }
+
+    /// [`Self::decide_batched`] with a batch service: a cached chain's PoP, or a
+    /// new chain's signatures and PoP, in the shared batches.
+    async fn decide_with_batch(
+        &self,
+        mut batch: PopBatch,
+        parts: &http::request::Parts,
+        body: &[u8],
+    ) -> (Option<String>, Result<Authorized, Denial>) {
+        let (token, tool, args) = match self.call_of(parts, body) {
+            Ok(call) => call,
+            Err((tool, denial)) => return (tool, Err(denial)),
+        };
+        let pending = match self.authorizer.cached(token) {
+            Some(chain) => self.pending_pop(parts, Ok(chain), tool, args),
+            None => {
+                return match self.authorizer.prepare_awaiting_signatures(token) {
+                    Ok((chain, signatures)) => {
+                        let new = NewChain {
+                            token,
+                            chain,
+                            signatures,
+                        };
+                        self.decide_new_chain(batch, parts, new, tool, args).await
+                    }
+                    Err(denial) => (Some(tool), Err(denial)),
+                };
+            }
+        };
+        match pending {
             Err((tool, denial)) => (tool, Err(denial)),
             Ok(pending) => {
-                let verdict = match &self.pop_batch {
-                    Some(template) => {
-                        let handle = lock(template).clone();
-                        verify_pop_batched(handle, &pending).await
-                    }
-                    None => pending.verify_pop_inline(),
-                };
+                let verdict = verify_pop_batched(&mut batch, &pending).await;
                 let outcome = verdict.and_then(|()| pending.finish(&self.authorizer));
                 (Some(pending.tool), outcome)
             }
+        }
+    }
+
+    /// A chain that missed the cache: judged as if its signatures held, they and
+    /// (when the call gets that far) the PoP go to the batch together; the
+    /// signatures' verdicts then settle the chain, which is cached, and a chain
+    /// with an invalid signature is judged again as what it is.
+    async fn decide_new_chain(
+        &self,
+        mut batch: PopBatch,
+        parts: &http::request::Parts,
+        new: NewChain<'_>,
+        tool: String,
+        args: Args,
+    ) -> (Option<String>, Result<Authorized, Denial>) {
+        let NewChain {
+            token,
+            chain,
+            signatures,
+        } = new;
+        let optimistic = Arc::new(chain);
+        let pending = self.pending_pop(
+            parts,
+            Ok(Arc::clone(&optimistic)),
+            tool.clone(),
+            args.clone(),
+        );
+        let mut items: Vec<VerifyItem> = signatures
+            .into_iter()
+            .map(|s| VerifyItem::new(s.key, s.signature, s.message))
+            .collect();
+        let links = items.len();
+        // The PoP joins only when the chain, were its signatures valid, lets the
+        // call reach it; its verdict counts only if they are.
+        let pop_form = match &pending {
+            Ok(pending) => pop_item(pending).map(|item| items.push(item)),
+            Err(_) => Ok(()),
         };
-        self.conclude(tool, outcome, started, request_id)
+        let mut verdicts = verify_in_batch(&mut batch, items).await;
+        let pop_verdict = verdicts.split_off(links.min(verdicts.len())).pop();
+        match verdicts.iter().position(Result::is_err) {
+            None => {
+                self.authorizer.remember(token, &optimistic);
+                match pending {
+                    Err((tool, denial)) => (tool, Err(denial)),
+                    Ok(pending) => {
+                        let verdict = pop_form.and(match pop_verdict {
+                            Some(Ok(())) => Ok(()),
+                            _ => Err(Denial::Pop(PopError::Invalid)),
+                        });
+                        let outcome = verdict.and_then(|()| pending.finish(&self.authorizer));
+                        (Some(pending.tool), outcome)
+                    }
+                }
+            }
+            Some(index) => {
+                drop(pending);
+                let chain =
+                    Arc::new(Arc::unwrap_or_clone(optimistic).with_invalid_signature(index));
+                self.authorizer.remember(token, &chain);
+                match self.pending_pop(parts, Ok(chain), tool, args) {
+                    Err((tool, denial)) => (tool, Err(denial)),
+                    // Not reached: the chain's failure is replayed before the PoP.
+                    // Were it, the whole decision is made here, as `decide` makes it.
+                    Ok(pending) => {
+                        let verdict = pending.verify_pop_inline();
+                        let outcome = verdict.and_then(|()| pending.finish(&self.authorizer));
+                        (Some(pending.tool), outcome)
+                    }
+                }
+            }
+        }
     }
 
     /// [`Self::before_pop`], with a chain-cache miss verified on a blocking thread.
@@ -455,33 +571,78 @@ impl PendingPop {
     }
 }
 
-/// Verifies the PoP in a batch: the current window joins the batch, the other
+/// A chain that missed the cache, prepared but for its signatures.
+struct NewChain<'t> {
+    token: &'t str,
+    chain: PreparedChain,
+    signatures: Vec<ChainSignature>,
+}
+
+/// The PoP as a batch item: the current window joins the batch, the other
 /// accepted windows are tried for this request alone.
-async fn verify_pop_batched(mut batch: PopBatch, pending: &PendingPop) -> Result<(), Denial> {
+fn pop_item(pending: &PendingPop) -> Result<VerifyItem, Denial> {
     let Some(signature) = pending.pop else {
         return Err(Denial::Pop(PopError::Missing));
     };
     let leaf = pending.chain.leaf();
     let windows = candidate_windows(pending.now, pending.windows).map_err(Denial::Pop)?;
     let challenge = PopChallenge::new(&leaf.id, &pending.tool, &pending.args);
-    let messages = || {
-        windows
-            .iter()
-            .map(|w| challenge.message(*w))
-            .collect::<Vec<_>>()
-    };
-    let item = VerifyItem::with_candidates(leaf.holder, signature, messages());
-    let verdict = match std::future::poll_fn(|cx| Service::poll_ready(&mut batch, cx)).await {
-        Ok(()) => Service::call(&mut batch, item).await,
-        Err(error) => Err(error),
+    let messages = windows.iter().map(|w| challenge.message(*w)).collect();
+    Ok(VerifyItem::with_candidates(
+        leaf.holder,
+        signature,
+        messages,
+    ))
+}
+
+/// Queues every item in the batch service (they join the same batches as other
+/// requests' items), then collects their verdicts in order. An item the service
+/// fails (never a verdict) is decided here with the batch's criterion, so its
+/// verdict is the one the batch would have given.
+async fn verify_in_batch(
+    batch: &mut PopBatch,
+    items: Vec<VerifyItem>,
+) -> Vec<Result<(), SignatureInvalid>> {
+    let mut queued = Vec::with_capacity(items.len());
+    for item in items {
+        let response = queue(batch, item.clone()).await;
+        queued.push((item, response));
+    }
+    let mut verdicts = Vec::with_capacity(queued.len());
+    for (item, response) in queued {
+        verdicts.push(match response {
+            Some(response) => match response.await {
+                Ok(verdict) => verdict,
+                Err(_) => verify_one_of(&item.key, &item.messages, &item.signature),
+            },
+            None => verify_one_of(&item.key, &item.messages, &item.signature),
+        });
+    }
+    verdicts
+}
+
+/// Verifies a cached chain's PoP in a batch. The item is rebuilt only if the
+/// service fails, so the common path builds its messages once.
+async fn verify_pop_batched(batch: &mut PopBatch, pending: &PendingPop) -> Result<(), Denial> {
+    let verdict = match queue(batch, pop_item(pending)?).await {
+        Some(response) => response.await.ok(),
+        None => None,
     };
     let verdict = match verdict {
-        Ok(verdict) => verdict,
-        // The batch service failed (never a verdict): decide this one here, with the
-        // batch's criterion, so the verdict is the one the batch would have given.
-        Err(_) => verify_one_of(&leaf.holder, &messages(), &signature),
+        Some(verdict) => verdict,
+        None => {
+            let item = pop_item(pending)?;
+            verify_one_of(&item.key, &item.messages, &item.signature)
+        }
     };
     verdict.map_err(|_| Denial::Pop(PopError::Invalid))
+}
+
+/// Waits for room in the batch service's queue and queues `item`; `None` when
+/// the service is closed.
+async fn queue(batch: &mut PopBatch, item: VerifyItem) -> Option<BatchResponse> {
+    let ready = std::future::poll_fn(|cx| Service::poll_ready(batch, cx)).await;
+    ready.ok().map(|()| Service::call(batch, item))
 }
 
 fn lock(batch: &Mutex<PopBatch>) -> MutexGuard<'_, PopBatch> {
