@@ -63,7 +63,7 @@ pub struct Cli {
     /// start an authorizer with them) to DIR, then exit.
     #[arg(long, value_name = "DIR")]
     pub write_setup: Option<PathBuf>,
-    /// Scenarios to run in turn: cached, cold, deny, depth, mixed.
+    /// Scenarios to run in turn: cached, cold, deny, depth, mixed, per-task.
     #[arg(
         long,
         value_name = "LIST",
@@ -80,6 +80,10 @@ pub struct Cli {
     /// Distinct chains the cached scenario cycles over.
     #[arg(long, default_value_t = 64)]
     pub distinct: usize,
+    /// Calls each per-task warrant is used for before the next is fetched
+    /// (the guide's short-lived, task-scoped warrants).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub calls_per_warrant: u64,
     /// Depths of the depth sweep.
     #[arg(
         long,
@@ -167,6 +171,7 @@ impl Cli {
             depth: self.depth.max(1),
             distinct: self.distinct.max(1),
             depths: self.depths.clone(),
+            calls_per_warrant: self.calls_per_warrant.max(1),
         }
     }
 

@@ -7,7 +7,9 @@
 //! | `deny` | one call per deny reason in turn (`docs/reference.md` §2, all but `warrant_revoked` and `unsupported`, which need target-side state) |
 //! | `depth` | `cold` at each of `--depths`, one phase per depth |
 //! | `mixed` | a realistic profile: 85 % cached, 5 % cold, 10 % deny |
+//! | `per-task` | the guide's per-task warrants: a new chain every `--calls-per-warrant` calls (default 5), used for that many (one miss, then hits) |
 //!
+//! `per-task` is not in the default list: it is run when named.
 //! A mix of any of them is written `name:weight,...` (`--mix cached:9,deny:1`).
 
 use std::sync::Arc;
@@ -29,6 +31,8 @@ pub struct ScenarioParams {
     pub distinct: usize,
     /// Depths of the `depth` sweep.
     pub depths: Vec<usize>,
+    /// Calls each `per-task` warrant is used for before the next one.
+    pub calls_per_warrant: u64,
 }
 
 impl Default for ScenarioParams {
@@ -37,6 +41,7 @@ impl Default for ScenarioParams {
             depth: 2,
             distinct: 64,
             depths: vec![1, 2, 4, 8],
+            calls_per_warrant: 5,
         }
     }
 }
@@ -54,16 +59,19 @@ pub enum ScenarioKind {
     Depth,
     /// The realistic profile.
     Mixed,
+    /// Short-lived warrants, a few calls each.
+    PerTask,
 }
 
 impl ScenarioKind {
-    /// Every scenario, in the default run's order.
-    pub const ALL: [ScenarioKind; 5] = [
+    /// Every scenario: the default run's, in its order, then `per-task`.
+    pub const ALL: [ScenarioKind; 6] = [
         ScenarioKind::Cached,
         ScenarioKind::Cold,
         ScenarioKind::Deny,
         ScenarioKind::Depth,
         ScenarioKind::Mixed,
+        ScenarioKind::PerTask,
     ];
 
     /// Its name on the command line and in reports.
@@ -74,6 +82,7 @@ impl ScenarioKind {
             Self::Deny => "deny",
             Self::Depth => "depth",
             Self::Mixed => "mixed",
+            Self::PerTask => "per-task",
         }
     }
 
@@ -161,6 +170,11 @@ fn single(
     Ok(match kind {
         ScenarioKind::Cached => Arc::new(Cached::new(minter, params.depth, params.distinct)?),
         ScenarioKind::Cold => cold(minter, params.depth, "cold")?,
+        ScenarioKind::PerTask => Arc::new(PerTask::new(
+            minter,
+            params.depth,
+            params.calls_per_warrant,
+        )?),
         ScenarioKind::Deny => Arc::new(DenyMix::new(minter, params.depth)?),
         // The sweep as one row: its deepest chain.
         ScenarioKind::Depth => {
@@ -273,6 +287,70 @@ impl Workload for Cold {
             call.expect = Expect::Allow;
         }
         call
+    }
+}
+
+/// The guide's pattern: each task gets a new warrant and makes a few calls with
+/// it. Call `seq` belongs to task `seq / calls_per_warrant`; the first call of a
+/// task mints its chain (a miss for the authorizer), the rest reuse it (hits).
+/// Users share the sequence, so a task's calls may come from several users, as
+/// an agent's tool calls may go out on several connections.
+struct PerTask {
+    source: ColdSource,
+    calls_per_warrant: u64,
+    /// The newest task and its signer. A late call of an older task uses the
+    /// newest warrant rather than minting its own again.
+    current: std::sync::Mutex<(u64, PopSigner)>,
+    path: Arc<str>,
+}
+
+impl PerTask {
+    fn new(minter: &Minter, depth: usize, calls_per_warrant: u64) -> Result<Self, LoadError> {
+        let source = minter.cold(depth)?;
+        let first = Self::signer(&source)?;
+        Ok(Self {
+            source,
+            calls_per_warrant: calls_per_warrant.max(1),
+            current: std::sync::Mutex::new((0, first)),
+            path: allowed_path(),
+        })
+    }
+
+    fn signer(source: &ColdSource) -> Result<PopSigner, LoadError> {
+        let chain = source.fresh()?;
+        Ok(PopSigner::new(
+            chain.holder.clone(),
+            chain,
+            TOOL,
+            allowed_args(),
+        ))
+    }
+}
+
+impl Workload for PerTask {
+    fn labels(&self) -> Vec<String> {
+        vec!["per-task".into()]
+    }
+
+    fn call(&self, seq: u64) -> Call {
+        let task = seq / self.calls_per_warrant;
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if task > current.0 {
+            // `fresh` succeeded at construction with the same inputs; should it
+            // fail now, the task goes on with the previous warrant.
+            if let Ok(signer) = Self::signer(&self.source) {
+                *current = (task, signer);
+            }
+        }
+        let signer = &current.1;
+        Call {
+            label: 0,
+            method: Method::GET,
+            path_and_query: Arc::clone(&self.path),
+            warrant: Some(Arc::clone(signer.token())),
+            pop: Some(signer.pop()),
+            expect: Expect::Allow,
+        }
     }
 }
 
@@ -477,5 +555,27 @@ mod tests {
             Scenario::parse_mix("cached:9,deny").unwrap(),
             Scenario::Mix(vec![(ScenarioKind::Cached, 9), (ScenarioKind::Deny, 1)])
         );
+        assert_eq!(
+            Scenario::parse_list("per-task").unwrap(),
+            vec![Scenario::Named(ScenarioKind::PerTask)]
+        );
+    }
+
+    #[test]
+    fn a_per_task_warrant_serves_its_calls_then_the_next_task_gets_a_new_one() {
+        let minter = Minter::new(SigningKey::generate().unwrap()).unwrap();
+        let per_task = PerTask::new(&minter, 3, 5).unwrap();
+        let tokens: Vec<Arc<str>> = (0..15)
+            .map(|seq| per_task.call(seq).warrant.unwrap())
+            .collect();
+        for task in tokens.chunks(5) {
+            assert!(task.iter().all(|t| t == &task[0]), "one warrant per task");
+        }
+        assert_ne!(tokens[0], tokens[5]);
+        assert_ne!(tokens[5], tokens[10]);
+        // A straggler of an earlier task uses the newest warrant, minting none.
+        assert_eq!(per_task.call(3).warrant.unwrap(), tokens[10]);
+        let depth = |t: &str| tenuo_authz::wire::decode_token(t).unwrap().1.len();
+        assert_eq!(depth(&tokens[0]), 3);
     }
 }
