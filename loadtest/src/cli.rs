@@ -63,7 +63,8 @@ pub struct Cli {
     /// start an authorizer with them) to DIR, then exit.
     #[arg(long, value_name = "DIR")]
     pub write_setup: Option<PathBuf>,
-    /// Scenarios to run in turn: cached, cold, deny, depth, mixed, per-task.
+    /// Scenarios to run in turn: cached, cold, deny, depth, mixed, per-task,
+    /// cold-burst.
     #[arg(
         long,
         value_name = "LIST",

@@ -9,7 +9,9 @@
 //! | `mixed` | a realistic profile: 85 % cached, 5 % cold, 10 % deny |
 //! | `per-task` | the guide's per-task warrants: a new chain every `--calls-per-warrant` calls (default 5), used for that many (one miss, then hits) |
 //!
-//! `per-task` is not in the default list: it is run when named.
+//! | `cold-burst` | cached calls and calls with never-seen chains one for one, a row each: the cached calls' latency under a flood of new warrants |
+//!
+//! `per-task` and `cold-burst` are not in the default list: they run when named.
 //! A mix of any of them is written `name:weight,...` (`--mix cached:9,deny:1`).
 
 use std::sync::Arc;
@@ -61,17 +63,21 @@ pub enum ScenarioKind {
     Mixed,
     /// Short-lived warrants, a few calls each.
     PerTask,
+    /// Cached calls under a flood of new chains.
+    ColdBurst,
 }
 
 impl ScenarioKind {
-    /// Every scenario: the default run's, in its order, then `per-task`.
-    pub const ALL: [ScenarioKind; 6] = [
+    /// Every scenario: the default run's, in its order, then the ones run only
+    /// when named.
+    pub const ALL: [ScenarioKind; 7] = [
         ScenarioKind::Cached,
         ScenarioKind::Cold,
         ScenarioKind::Deny,
         ScenarioKind::Depth,
         ScenarioKind::Mixed,
         ScenarioKind::PerTask,
+        ScenarioKind::ColdBurst,
     ];
 
     /// Its name on the command line and in reports.
@@ -83,6 +89,7 @@ impl ScenarioKind {
             Self::Depth => "depth",
             Self::Mixed => "mixed",
             Self::PerTask => "per-task",
+            Self::ColdBurst => "cold-burst",
         }
     }
 
@@ -175,6 +182,7 @@ fn single(
             params.depth,
             params.calls_per_warrant,
         )?),
+        ScenarioKind::ColdBurst => cold_burst(minter, params)?,
         ScenarioKind::Deny => Arc::new(DenyMix::new(minter, params.depth)?),
         // The sweep as one row: its deepest chain.
         ScenarioKind::Depth => {
@@ -486,6 +494,27 @@ fn mixed(
         label: label.to_owned(),
         slots: interleave(&schedule),
         workloads,
+        part_rows: None,
+    }))
+}
+
+/// Cached calls with never-seen chains interleaved one for one, each part its
+/// own row: what a flood of new warrants does to the latency of cached ones.
+fn cold_burst(minter: &Minter, params: &ScenarioParams) -> Result<Arc<dyn Workload>, LoadError> {
+    let parts = [ScenarioKind::Cached, ScenarioKind::Cold];
+    Ok(Arc::new(Mix {
+        label: "cold-burst".into(),
+        slots: interleave(&[1, 1]),
+        workloads: parts
+            .iter()
+            .map(|&kind| single(kind, minter, params))
+            .collect::<Result<_, _>>()?,
+        part_rows: Some(
+            parts
+                .iter()
+                .map(|kind| format!("cold-burst-{}", kind.name()))
+                .collect(),
+        ),
     }))
 }
 
@@ -510,23 +539,28 @@ fn interleave(weights: &[u32]) -> Vec<usize> {
     slots
 }
 
-/// Weighted parts, recorded as one row.
+/// Weighted parts, recorded as one row, or as a row per part when `part_rows`
+/// names them.
 struct Mix {
     label: String,
     slots: Vec<usize>,
     workloads: Vec<Arc<dyn Workload>>,
+    part_rows: Option<Vec<String>>,
 }
 
 impl Workload for Mix {
     fn labels(&self) -> Vec<String> {
-        vec![self.label.clone()]
+        match &self.part_rows {
+            Some(rows) => rows.clone(),
+            None => vec![self.label.clone()],
+        }
     }
 
     fn call(&self, seq: u64) -> Call {
         let cycle = self.slots.len() as u64;
         let part = self.slots[(seq % cycle) as usize];
         let mut call = self.workloads[part].call(seq / cycle);
-        call.label = 0;
+        call.label = if self.part_rows.is_some() { part } else { 0 };
         call
     }
 
