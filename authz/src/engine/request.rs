@@ -47,10 +47,6 @@ pub struct RequestAuthorizer {
     /// A handle to clone per request: a `PopBatch` in use holds a future that is
     /// not `Sync`, so the shared template sits behind a mutex.
     pop_batch: Option<Mutex<PopBatch>>,
-    /// Where the signatures (and PoP) of a chain that missed the cache go, when
-    /// not to `pop_batch`: a service of their own, so the PoPs of cached chains
-    /// never queue behind a flood of new ones.
-    new_chain_batch: Option<Mutex<PopBatch>>,
     /// Chains verified at once off the async workers in [`Self::decide_batched`].
     cold_slots: Arc<Semaphore>,
 }
@@ -77,7 +73,6 @@ impl RequestAuthorizer {
             observer,
             config,
             pop_batch: None,
-            new_chain_batch: None,
             cold_slots: Arc::new(Semaphore::new(cold_verifications())),
         }
     }
@@ -92,22 +87,6 @@ impl RequestAuthorizer {
         }
         Self {
             pop_batch: Some(Mutex::new(batch)),
-            ..self
-        }
-    }
-
-    /// Verifies the signatures and PoP of chains that missed the cache through
-    /// `batch` rather than the PoP batch, in [`Self::decide_batched`]: under a
-    /// flood of new warrants, cached requests' PoPs then wait for batches of
-    /// PoPs only, not for batches full of chain signatures. Has no effect
-    /// without [`Self::with_pop_batch`] (under the strict criterion nothing is
-    /// batched).
-    pub fn with_new_chain_batch(self, batch: PopBatch) -> Self {
-        if self.pop_batch.is_none() {
-            return self;
-        }
-        Self {
-            new_chain_batch: Some(Mutex::new(batch)),
             ..self
         }
     }
@@ -135,10 +114,6 @@ impl RequestAuthorizer {
             observer: Arc::clone(&self.observer),
             config: self.config.clone(),
             pop_batch: self.pop_batch.as_ref().map(|b| Mutex::new(lock(b).clone())),
-            new_chain_batch: self
-                .new_chain_batch
-                .as_ref()
-                .map(|b| Mutex::new(lock(b).clone())),
             cold_slots: Arc::clone(&self.cold_slots),
         }
     }
@@ -228,10 +203,6 @@ impl RequestAuthorizer {
                             token,
                             chain,
                             signatures,
-                        };
-                        let batch = match &self.new_chain_batch {
-                            Some(template) => lock(template).clone(),
-                            None => batch,
                         };
                         self.decide_new_chain(batch, parts, new, tool, args).await
                     }

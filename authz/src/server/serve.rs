@@ -206,20 +206,13 @@ pub async fn spawn(config: ServerConfig) -> Result<RunningServer, ServerError> {
         authz_config,
     );
     // A batch can only decide the cofactored criterion: strict PoPs are verified inline.
-    // Two services: cached chains' PoPs, and new chains' signatures with their PoPs,
-    // so a flood of new warrants does not hold up the PoPs of cached ones.
     if config.signatures == SignatureCriterion::Cofactored {
-        let batch = || {
-            let batch_metrics = Arc::clone(&metrics);
-            PopBatch::spawn_on(
-                BatchConfig::default()
-                    .with_batch_observer(move |size| batch_metrics.observe_batch(size)),
-                &tokio::runtime::Handle::current(),
-            )
-        };
-        decider = decider
-            .with_pop_batch(batch())
-            .with_new_chain_batch(batch());
+        let batch_metrics = Arc::clone(&metrics);
+        decider = decider.with_pop_batch(PopBatch::spawn_on(
+            BatchConfig::default()
+                .with_batch_observer(move |size| batch_metrics.observe_batch(size)),
+            &tokio::runtime::Handle::current(),
+        ));
     }
     let decider = Arc::new(decider);
     let ready = Arc::new(AtomicBool::new(false));
