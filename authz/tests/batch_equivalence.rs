@@ -957,6 +957,37 @@ mod front_end {
     }
 
     #[tokio::test]
+    async fn a_new_chain_goes_to_the_batch_with_its_pop_in_one_trip_and_is_cached() {
+        let world = torsion_pop_world();
+        let sizes = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = Arc::clone(&sizes);
+        let batch = PopBatch::spawn_on(
+            BatchConfig::default().with_batch_observer(move |n| seen.lock().unwrap().push(n)),
+            &tokio::runtime::Handle::current(),
+        );
+        let front_end = RequestAuthorizer::new(
+            Arc::clone(&world.authorizer),
+            Arc::new(ReadFile),
+            Arc::new(()),
+            AuthzConfig::default(),
+        )
+        .with_pop_batch(batch);
+        let parts = request(&world);
+
+        assert!(front_end.decide_batched(&parts, &[]).await.outcome.is_ok());
+        // The chain's one signature and the PoP, queued together: one batch of two.
+        assert_eq!(*sizes.lock().unwrap(), [2]);
+        let stats = world.authorizer.cache_stats().unwrap();
+        assert_eq!((stats.misses, stats.hits, stats.entries), (1, 0, 1));
+
+        assert!(front_end.decide_batched(&parts, &[]).await.outcome.is_ok());
+        // Cached now: the PoP alone.
+        assert_eq!(*sizes.lock().unwrap(), [2, 1]);
+        let stats = world.authorizer.cache_stats().unwrap();
+        assert_eq!((stats.misses, stats.hits), (1, 1));
+    }
+
+    #[tokio::test]
     async fn under_the_strict_criterion_the_server_never_batches_a_pop() {
         let world = torsion_pop_world();
         let strict = Arc::new(

@@ -1,6 +1,7 @@
-//! PoP signatures gathered across concurrent requests by a `tower` service
+//! Signatures gathered across concurrent requests by a `tower` service
 //! ([`PopBatch`]) and verified in batches on blocking threads, off the async
-//! workers. Each verdict is the one [`crate::crypto::verify_one_of`] gives for that
+//! workers: every request's PoP, and the signatures of a chain that missed the
+//! cache (see `RequestAuthorizer::decide_batched`). Each verdict is the one [`crate::crypto::verify_one_of`] gives for that
 //! signature alone (see [`crate::crypto`] for the criterion): a batch only saves time.
 //!
 //! The service (`service.rs`), its limits (`config.rs`), its messages to the worker

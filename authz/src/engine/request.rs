@@ -47,7 +47,8 @@ pub struct RequestAuthorizer {
     /// A handle to clone per request: a `PopBatch` in use holds a future that is
     /// not `Sync`, so the shared template sits behind a mutex.
     pop_batch: Option<Mutex<PopBatch>>,
-    /// Chains verified at once off the async workers in [`Self::decide_batched`].
+    /// Chains verified at once on blocking threads in [`Self::decide_batched`]
+    /// when there is no batch service.
     cold_slots: Arc<Semaphore>,
 }
 
@@ -77,8 +78,9 @@ impl RequestAuthorizer {
         }
     }
 
-    /// Verifies PoPs through `batch`, gathering concurrent requests' signatures
-    /// into batches, in [`Self::decide_batched`]. A batch decides the cofactored
+    /// Verifies PoPs, and the signatures of chains that missed the cache, through
+    /// `batch`, gathering concurrent requests' signatures into batches, in
+    /// [`Self::decide_batched`]. A batch decides the cofactored
     /// criterion only: under [`SignatureCriterion::Strict`] the batch is not used
     /// and PoPs stay inline.
     pub fn with_pop_batch(self, batch: PopBatch) -> Self {
