@@ -154,8 +154,11 @@ impl RequestAuthorizer {
     /// threads, with no thread hand-off of its own, and its signatures are checked
     /// at the batch price. The chain is decoded and its links checked here, on the
     /// worker, as if its signatures held; their verdicts then settle the chain
-    /// (cached either way, as [`Self::decide`] caches it). Without a batch
-    /// service, a chain that is not cached is verified on a blocking thread, at
+    /// (cached either way, as [`Self::decide`] caches it). This replaced a
+    /// blocking-thread hand-off per new chain, whose task switches cost more
+    /// CPU than the curve arithmetic; a second batch service for new chains
+    /// alone was tried too, and cached requests under a flood of new ones fared
+    /// worse with it (README, Performance). Without a batch service, a chain that is not cached is verified on a blocking thread, at
     /// most one per CPU at a time (more wait their turn without holding a thread),
     /// and the PoP here.
     ///
