@@ -470,7 +470,7 @@ async fn verify_pop_batched(mut batch: PopBatch, pending: &PendingPop) -> Result
             .map(|w| challenge.message(*w))
             .collect::<Vec<_>>()
     };
-    let item = VerifyItem::with_candidates(leaf.holder, signature, messages());
+    let item = VerifyItem::with_candidates(*leaf.holder, signature, messages());
     let verdict = match std::future::poll_fn(|cx| Service::poll_ready(&mut batch, cx)).await {
         Ok(()) => Service::call(&mut batch, item).await,
         Err(error) => Err(error),
