@@ -4,7 +4,9 @@
 //! `valgrind --tool=callgrind` this example's counts are the same run after run,
 //! whatever else the machine does, so the ratios the fast-path targets are stated
 //! in (a cached decision against one `verify_strict`, a cold chain against one
-//! `verify_strict` per warrant) can be read off exactly. `prepare:D` is the chain
+//! `verify_strict` per warrant, a cached depth-8 chain against a depth-1 one) can
+//! be read off exactly. `cached:D` is a whole decision on a chain of `D` warrants
+//! answered from the verified-chain cache; `prepare:D` is the chain
 //! alone (decode, links, its signatures in one batch; `prepare_strict:D` verifies each
 //! signature alone, under `SignatureCriterion::Strict`); `cold:D` is a whole decision
 //! on an uncached chain, which adds the call's strictly verified PoP; `batch:N` is
@@ -13,7 +15,7 @@
 //!
 //! ```text
 //! cargo build --release -p tenuo-authz --example decision_cost
-//! for mode in verify_strict cached:3 prepare:8 cold:8 reference:3; do
+//! for mode in verify_strict cached:1 cached:3 cached:8 prepare:8 cold:8 reference:3; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
 //!     target/release/examples/decision_cost $mode 200 2>&1 | grep refs
 //! done

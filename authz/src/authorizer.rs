@@ -260,10 +260,11 @@ impl Authorizer {
     }
 
     /// Caches a chain from [`Self::prepare_awaiting_signatures`] once its
-    /// signatures are decided.
-    pub(crate) fn remember(&self, token: &str, chain: &Arc<PreparedChain>) {
-        if let Some(cache) = &self.cache {
-            cache.insert(token, Arc::clone(chain));
+    /// signatures are decided, and returns it as cached.
+    pub(crate) fn remember(&self, token: &str, chain: PreparedChain) -> Arc<PreparedChain> {
+        match &self.cache {
+            Some(cache) => cache.insert(token, chain),
+            None => Arc::new(chain),
         }
     }
 

@@ -12,13 +12,15 @@
 //! time, links, then the call (tool, PoP, arguments).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::approval::link::{check_link as check_approval_link, LinkFailure};
 use crate::approval::LeafApprovals;
-use crate::constraint::{Constraint, ConstraintSet};
+use crate::constraint::ConstraintSet;
 use crate::crypto::SignatureCriterion;
 use crate::crypto::{PublicKey, Signature};
 use crate::deny::{ChainError, Denial};
+use crate::heap;
 use crate::name_map::NameMap;
 use crate::warrant::{Payload, Warrant, WarrantId, WarrantType};
 
@@ -44,13 +46,23 @@ pub(crate) struct Lifetime {
     pub(crate) expires_at: u64,
 }
 
+/// The span of time in which every warrant of a chain is valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimeWindow {
+    /// The latest `issued_at`.
+    pub(crate) latest_issued_at: u64,
+    /// The earliest `expires_at`.
+    pub(crate) earliest_expiry: u64,
+}
+
 /// What a call on the leaf needs: its grants and its holder's (decompressed) key.
 #[derive(Debug, Clone)]
 pub struct Leaf {
     /// The leaf's id.
     pub id: WarrantId,
-    /// The holder, who signs PoPs.
-    pub holder: PublicKey,
+    /// The holder, who signs PoPs: decompressed once, and in a cache shared by the
+    /// chains that name the same key.
+    pub holder: Arc<PublicKey>,
     /// The leaf's depth.
     pub depth: u32,
     /// Execution or issuer.
@@ -64,12 +76,17 @@ pub struct Leaf {
 
 /// A chain with its clock-independent verification done, kept in the compact form
 /// a cache holds: lifetimes and ids of every warrant, the root issuer, and the leaf.
+/// Nothing else of the warrants is kept: links, signatures and the grants of the
+/// warrants above the leaf were checked once and are not needed again.
 #[derive(Debug, Clone)]
 pub struct PreparedChain {
-    pub(crate) lifetimes: Vec<Lifetime>,
+    pub(crate) lifetimes: Box<[Lifetime]>,
     root_issuer: [u8; 32],
     leaf: Leaf,
     pub(crate) failure: Option<Box<(Stage, Denial)>>,
+    /// [`Self::approximate_size`], worked out once: the cache's weigher reads it
+    /// whenever it evicts.
+    size: usize,
 }
 
 impl PreparedChain {
@@ -81,11 +98,26 @@ impl PreparedChain {
 
     /// [`Self::new`], with the chain's signatures judged by `criterion`.
     pub fn with_criterion(warrants: Vec<Warrant>, criterion: SignatureCriterion) -> Option<Self> {
-        Self::prepared(warrants, |warrants| {
-            first_static_failure(warrants, |items| {
-                crate::crypto::verify_all_with(items, criterion).map_err(|e| e.index)
-            })
-        })
+        Self::with_shared_holder(warrants, criterion, |_| None)
+    }
+
+    /// [`Self::with_criterion`], the leaf's holder key taken from `share` (the
+    /// copy other chains hold) when the chain is sound and `share` has one, so
+    /// that it is not counted in this chain's size.
+    pub(crate) fn with_shared_holder(
+        warrants: Vec<Warrant>,
+        criterion: SignatureCriterion,
+        share: impl FnOnce(&PublicKey) -> Option<Arc<PublicKey>>,
+    ) -> Option<Self> {
+        Self::prepared(
+            warrants,
+            |warrants| {
+                first_static_failure(warrants, |items| {
+                    crate::crypto::verify_all_with(items, criterion).map_err(|e| e.index)
+                })
+            },
+            share,
+        )
     }
 
     /// Everything [`Self::with_criterion`] checks but the signatures, which are
@@ -100,20 +132,42 @@ impl PreparedChain {
         warrants: Vec<Warrant>,
     ) -> Option<(Self, Vec<ChainSignature>)> {
         let mut signatures = Vec::new();
-        let chain = Self::prepared(warrants, |warrants| {
-            first_static_failure(warrants, |items| {
-                signatures = items
-                    .iter()
-                    .map(|&(key, message, signature)| ChainSignature {
-                        key: *key,
-                        signature: *signature,
-                        message: message.to_vec(),
-                    })
-                    .collect();
-                Ok(())
-            })
-        })?;
+        // Nothing is shared before the signatures are known to hold: see
+        // `Self::share_holder`.
+        let chain = Self::prepared(
+            warrants,
+            |warrants| {
+                first_static_failure(warrants, |items| {
+                    signatures = items
+                        .iter()
+                        .map(|&(key, message, signature)| ChainSignature {
+                            key: *key,
+                            signature: *signature,
+                            message: message.to_vec(),
+                        })
+                        .collect();
+                    Ok(())
+                })
+            },
+            |_| None,
+        )?;
         Some((chain, signatures))
+    }
+
+    /// Takes the leaf's holder key from `share` (the copy other chains hold), as
+    /// [`Self::with_shared_holder`] does, for a chain prepared without it. Only a
+    /// sound chain's holder is shared.
+    pub(crate) fn share_holder(
+        &mut self,
+        share: impl FnOnce(&PublicKey) -> Option<Arc<PublicKey>>,
+    ) {
+        if self.failure.is_some() {
+            return;
+        }
+        if let Some(shared) = share(&self.leaf.holder) {
+            self.leaf.holder = shared;
+            self.size = self.measure(true);
+        }
     }
 
     /// This chain, prepared by [`Self::awaiting_signatures`], with the signature
@@ -128,6 +182,8 @@ impl PreparedChain {
             Stage::Shape,
             Denial::SignatureInvalid { index, id },
         )));
+        // Prepared without sharing its holder (see `awaiting_signatures`).
+        self.size = self.measure(false);
         self
     }
 
@@ -135,9 +191,10 @@ impl PreparedChain {
     fn prepared(
         warrants: Vec<Warrant>,
         failure_of: impl FnOnce(&[Warrant]) -> Option<(Stage, Denial)>,
+        share: impl FnOnce(&PublicKey) -> Option<Arc<PublicKey>>,
     ) -> Option<Self> {
         let root_issuer = warrants.first()?.issuer().to_bytes();
-        let lifetimes = warrants
+        let lifetimes: Box<[Lifetime]> = warrants
             .iter()
             .map(|w| Lifetime {
                 id: w.payload().id,
@@ -148,20 +205,27 @@ impl PreparedChain {
         let failure = failure_of(&warrants).map(Box::new);
         let leaf = warrants.into_iter().last()?.into_payload();
         let approvals = LeafApprovals::for_leaf(&leaf).map(Box::new);
+        // Only a sound chain's holder is shared: an unsound chain never reaches
+        // its PoP, and its keys should not crowd out the ones in use.
+        let shared = failure.is_none().then(|| share(&leaf.holder)).flatten();
+        let holder_shared = shared.is_some();
         let leaf = Leaf {
             id: leaf.id,
-            holder: leaf.holder,
+            holder: shared.unwrap_or_else(|| Arc::new(leaf.holder)),
             depth: leaf.depth,
             warrant_type: leaf.warrant_type,
             tools: leaf.tools.into_iter().collect(),
             approvals,
         };
-        Some(Self {
+        let mut chain = Self {
             lifetimes,
             root_issuer,
             leaf,
             failure,
-        })
+            size: 0,
+        };
+        chain.size = chain.measure(holder_shared);
+        Some(chain)
     }
 
     /// The leaf: grants, holder, id and depth.
@@ -197,11 +261,35 @@ impl PreparedChain {
 
     /// The earliest expiry in the chain.
     pub fn expires_at(&self) -> u64 {
-        self.lifetimes
-            .iter()
-            .map(|l| l.expires_at)
-            .min()
-            .unwrap_or(0)
+        self.time_window().earliest_expiry
+    }
+
+    /// When every warrant of the chain is within its time, so that a decision
+    /// learns it from two comparisons and looks at each warrant only to name the
+    /// one that is not. In a sound chain each warrant lies within its parent's
+    /// lifetime (the links were checked), so the leaf's times are the chain's and
+    /// nothing is walked; only a chain with a failed link is.
+    pub(crate) fn time_window(&self) -> TimeWindow {
+        match (&self.failure, self.lifetimes.last()) {
+            (None, Some(leaf)) => TimeWindow {
+                latest_issued_at: leaf.issued_at,
+                earliest_expiry: leaf.expires_at,
+            },
+            _ => TimeWindow {
+                latest_issued_at: self
+                    .lifetimes
+                    .iter()
+                    .map(|l| l.issued_at)
+                    .max()
+                    .unwrap_or(0),
+                earliest_expiry: self
+                    .lifetimes
+                    .iter()
+                    .map(|l| l.expires_at)
+                    .min()
+                    .unwrap_or(0),
+            },
+        }
     }
 
     /// The constraints the leaf applies to `tool` (exact name, else `*`); none for
@@ -216,32 +304,31 @@ impl PreparedChain {
             .or_else(|| self.leaf.tools.get("*"))
     }
 
-    /// A rough count of the heap bytes this entry holds, for cache weighing.
+    /// An estimate of the resident bytes this chain holds (itself in its `Arc`,
+    /// and what it points to), for cache weighing. A holder key shared with
+    /// other chains is not counted: the cache sets its bytes aside.
     pub fn approximate_size(&self) -> usize {
-        let grants: usize = self
-            .leaf
-            .tools
-            .iter()
-            .map(|(tool, set)| {
-                tool.len()
-                    + std::mem::size_of::<(String, ConstraintSet)>()
-                    + set
-                        .iter()
-                        .map(|(arg, c)| {
-                            // The rendered form stands in for the compiled one
-                            // (glob tokens, regex programs, ranges).
-                            arg.len()
-                                + std::mem::size_of::<(String, Constraint)>()
-                                + c.to_string().len() * 2
-                        })
-                        .sum::<usize>()
-            })
-            .sum();
+        self.size
+    }
+
+    fn measure(&self, holder_shared: bool) -> usize {
+        let arc = 2 * size_of::<usize>();
+        let holder = if holder_shared {
+            0
+        } else {
+            heap::allocation(arc + size_of::<PublicKey>())
+        };
+        // A denial holds a few short strings at most.
+        let failure = self.failure.as_ref().map_or(0, |_| {
+            heap::allocation(size_of::<(Stage, Denial)>()) + heap::allocation(64)
+        });
         // A gate map is small next to the grants it gates: a flat estimate.
         let approvals = self.leaf.approvals.as_ref().map_or(0, |_| 1024);
-        std::mem::size_of::<Self>()
-            + self.lifetimes.len() * std::mem::size_of::<Lifetime>()
-            + grants
+        heap::allocation(arc + size_of::<Self>())
+            + heap::allocation(size_of_val(&*self.lifetimes))
+            + holder
+            + failure
+            + self.leaf.tools.heap_bytes(ConstraintSet::heap_bytes)
             + approvals
     }
 }

@@ -172,7 +172,7 @@ pub fn finish_after_pop(
     Ok(Authorized {
         warrant_id: leaf.id,
         tool: call.tool.to_owned(),
-        holder: leaf.holder,
+        holder: *leaf.holder,
         depth: leaf.depth,
         expires_at,
         ttl_remaining_secs: expires_at.saturating_sub(call.now.max(0) as u64),
@@ -188,12 +188,14 @@ pub fn check_chain_at(
     policy: &Policy,
     now: i64,
 ) -> Result<(), Denial> {
-    if let Some(revoked) = chain
-        .lifetimes
-        .iter()
-        .find(|l| revocations.is_revoked(&l.id))
-    {
-        return Err(Denial::Revoked(revoked.id));
+    if !revocations.revokes_nothing() {
+        if let Some(revoked) = chain
+            .lifetimes
+            .iter()
+            .find(|l| revocations.is_revoked(&l.id))
+        {
+            return Err(Denial::Revoked(revoked.id));
+        }
     }
     let failure_at = |stage: Stage| match chain.failure.as_deref() {
         Some((s, denial)) if *s == stage => Err(denial.clone()),
@@ -205,6 +207,14 @@ pub fn check_chain_at(
     }
     failure_at(Stage::Shape)?;
     let now_secs = now.max(0) as u64;
+    let not_before = now_secs.saturating_add(policy.clock_tolerance_secs);
+    // Every warrant is within its time exactly when the earliest expiry is still
+    // ahead and the latest issue is not beyond the tolerance: only then is the
+    // walk below, which names the first warrant that is not, skipped.
+    let window = chain.time_window();
+    if now_secs < window.earliest_expiry && window.latest_issued_at <= not_before {
+        return failure_at(Stage::Links);
+    }
     for lifetime in &chain.lifetimes {
         if now_secs >= lifetime.expires_at {
             return Err(TimeError::Expired {
@@ -213,7 +223,7 @@ pub fn check_chain_at(
             }
             .into());
         }
-        if lifetime.issued_at > now_secs.saturating_add(policy.clock_tolerance_secs) {
+        if lifetime.issued_at > not_before {
             return Err(TimeError::NotYetValid {
                 id: lifetime.id,
                 issued_at: lifetime.issued_at,

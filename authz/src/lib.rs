@@ -139,6 +139,7 @@ pub mod deny;
 pub mod engine;
 #[cfg(feature = "tower")]
 pub mod gateway;
+mod heap;
 pub mod mint;
 pub mod name_map;
 pub mod policy;

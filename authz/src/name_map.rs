@@ -4,8 +4,9 @@
 //! more often than written, and live in the verified-chain cache by the hundred
 //! thousand. A `BTreeMap` allocates a node for eleven entries even when it holds
 //! one (about 1.5 KiB for one constraint), so a cached chain was mostly empty
-//! node slots. A sorted vector has the same ordered iteration and logarithmic
-//! lookup at the size of its entries.
+//! node slots. A sorted boxed slice has the same ordered iteration and
+//! logarithmic lookup at the size of its entries (and no spare capacity: a map is
+//! read far more often than it is grown).
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -13,13 +14,13 @@ use std::fmt;
 /// Entries sorted by name, names unique.
 #[derive(Clone, PartialEq)]
 pub struct NameMap<V> {
-    entries: Vec<(String, V)>,
+    entries: Box<[(String, V)]>,
 }
 
 impl<V> Default for NameMap<V> {
     fn default() -> Self {
         Self {
-            entries: Vec::new(),
+            entries: Box::default(),
         }
     }
 }
@@ -45,7 +46,9 @@ impl<V> NameMap<V> {
         match self.position(name.as_str()) {
             Ok(at) => Some(std::mem::replace(&mut self.entries[at].1, value)),
             Err(at) => {
-                self.entries.insert(at, (name, value));
+                let mut entries = std::mem::take(&mut self.entries).into_vec();
+                entries.insert(at, (name, value));
+                self.entries = entries.into_boxed_slice();
                 None
             }
         }
@@ -94,9 +97,15 @@ impl<V> NameMap<V> {
         self.entries.is_empty()
     }
 
-    /// Gives back spare capacity, for maps that will be kept a long time.
-    pub fn shrink_to_fit(&mut self) {
-        self.entries.shrink_to_fit();
+    /// An estimate of the resident bytes the map holds on the heap: its entries,
+    /// its names, and what `value` says each value holds.
+    pub(crate) fn heap_bytes(&self, value: impl Fn(&V) -> usize) -> usize {
+        crate::heap::allocation(size_of_val(&*self.entries))
+            + self
+                .entries
+                .iter()
+                .map(|(name, v)| crate::heap::allocation(name.capacity()) + value(v))
+                .sum::<usize>()
     }
 }
 
@@ -113,8 +122,9 @@ impl<V> FromIterator<(String, V)> for NameMap<V> {
                 _ => deduped.push(entry),
             }
         }
-        deduped.shrink_to_fit();
-        Self { entries: deduped }
+        Self {
+            entries: deduped.into_boxed_slice(),
+        }
     }
 }
 
@@ -123,7 +133,7 @@ impl<V> IntoIterator for NameMap<V> {
     type IntoIter = std::vec::IntoIter<(String, V)>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
+        self.entries.into_vec().into_iter()
     }
 }
 

@@ -78,6 +78,12 @@ impl TrustedIssuers {
 pub trait Revocations {
     /// Whether the warrant with this id is revoked.
     fn is_revoked(&self, id: &WarrantId) -> bool;
+
+    /// True only if no id at all is revoked, so a decision may skip asking about
+    /// each warrant of a chain. The default, `false`, is always correct.
+    fn revokes_nothing(&self) -> bool {
+        false
+    }
 }
 
 /// No revocation list.
@@ -85,10 +91,18 @@ impl Revocations for () {
     fn is_revoked(&self, _: &WarrantId) -> bool {
         false
     }
+
+    fn revokes_nothing(&self) -> bool {
+        true
+    }
 }
 
 impl Revocations for HashSet<WarrantId> {
     fn is_revoked(&self, id: &WarrantId) -> bool {
         self.contains(id)
+    }
+
+    fn revokes_nothing(&self) -> bool {
+        self.is_empty()
     }
 }

@@ -269,6 +269,10 @@ impl Revocations for RevocationSet {
     fn is_revoked(&self, id: &WarrantId) -> bool {
         self.revoked.contains(id)
     }
+
+    fn revokes_nothing(&self) -> bool {
+        self.revoked.is_empty()
+    }
 }
 
 fn parse_id(text: &str) -> Option<WarrantId> {

@@ -16,6 +16,7 @@ type Module = Vec<String>;
 const LAYERS: [&[&str]; 3] = [
     &[
         "reason",
+        "heap",
         "crypto",
         "wire",
         "warrant",

@@ -1,9 +1,10 @@
 //! Token text forms: a warrant or a stack is accepted as unpadded base64url,
 //! padded standard base64 (what the Python SDK sends for chains) or PEM, decodes
-//! to the same chain in every form, and is one verified-chain cache entry
-//! whatever form it arrived in. The forms the reference authorizer refuses
-//! (padded base64url, unpadded standard base64) are refused here too; the
-//! server-level suite (`reference_server.rs`) checks both against its binary.
+//! to the same chain in every form, and decides the same in every form (each form
+//! is its own verified-chain cache entry: the cache keys the text). The forms the
+//! reference authorizer refuses (padded base64url, unpadded standard base64) are
+//! refused here too; the server-level suite (`reference_server.rs`) checks both
+//! against its binary.
 
 #[path = "conformance/common.rs"]
 mod common;
@@ -106,10 +107,12 @@ fn pem_blocks_hold_what_their_label_says() {
     );
 }
 
-/// The cache keys on the decoded bytes: the same chain in three text forms is one
-/// miss and one entry, and each form is then answered from the cache.
+/// The cache keys on the text as received: the same chain in three text forms is
+/// three entries, each verified from its own bytes on its first use and answered
+/// from the cache after; every form decides exactly as the others, allowed or
+/// denied, reason included.
 #[test]
-fn one_chain_in_every_form_is_one_cache_entry() {
+fn one_chain_in_every_form_decides_the_same_from_its_own_cache_entry() {
     let m = chain(Minter::Reference, 3);
     let bytes = encode_chain(&m.chain);
     let now = m.now();
@@ -129,10 +132,23 @@ fn one_chain_in_every_form_is_one_cache_entry() {
         encode_pem_chain(&m.chain),
     ];
     for (i, form) in forms.iter().enumerate() {
-        let decision = authorizer.authorize(Some(form), "read", &args, Some(&pop));
-        assert!(decision.is_ok(), "form {i}: {decision:?}");
-        let stats = authorizer.cache_stats().unwrap();
-        assert_eq!((stats.misses, stats.entries), (1, 1), "form {i}");
-        assert_eq!(stats.hits, i as u64, "form {i}");
+        for round in 0..2u64 {
+            let decision = authorizer.authorize(Some(form), "read", &args, Some(&pop));
+            assert!(decision.is_ok(), "form {i}, round {round}: {decision:?}");
+            let denied = authorizer
+                .authorize(Some(form), "write", &args, Some(&pop))
+                .map(|_| ())
+                .map_err(|d| d.reason());
+            assert_eq!(
+                denied,
+                Err(tenuo_authz::DenyReason::ToolNotInWarrant),
+                "form {i}"
+            );
+            let stats = authorizer.cache_stats().unwrap();
+            let seen = i as u64 + 1;
+            assert_eq!((stats.misses, stats.entries), (seen, seen), "form {i}");
+            // Three hits for each form before, then the denial's, then two a round.
+            assert_eq!(stats.hits, 3 * i as u64 + 1 + 2 * round, "form {i}");
+        }
     }
 }

@@ -20,11 +20,13 @@ use super::error::{ConstraintBuildError, Mismatch};
 use super::value::ArgValue;
 use super::widening::Widening;
 
-/// A parsed network: address family, network bits, prefix length.
+/// A parsed network: address family, network bits, prefix length. The IPv6
+/// address is kept as its octets, not a `u128`, whose 16-byte alignment would
+/// pad every constraint a cached chain holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Net {
     V4 { addr: u32, prefix: u8 },
-    V6 { addr: u128, prefix: u8 },
+    V6 { addr: Ipv6Addr, prefix: u8 },
 }
 
 fn mask_v4(prefix: u8) -> u32 {
@@ -84,10 +86,7 @@ fn parse_net(s: &str) -> Option<Net> {
         None => 128,
         Some(p) => p.parse::<u8>().ok().filter(|n| *n <= 128)?,
     };
-    Some(Net::V6 {
-        addr: u128::from(v6),
-        prefix,
-    })
+    Some(Net::V6 { addr: v6, prefix })
 }
 
 impl Net {
@@ -99,7 +98,7 @@ impl Net {
             }
             (Net::V6 { addr, prefix }, IpAddr::V6(ip)) => {
                 let m = mask_v6(prefix);
-                u128::from(ip) & m == addr & m
+                u128::from(ip) & m == u128::from(addr) & m
             }
             _ => false,
         }
@@ -108,14 +107,18 @@ impl Net {
     fn first(&self) -> IpAddr {
         match *self {
             Net::V4 { addr, prefix } => IpAddr::V4(Ipv4Addr::from(addr & mask_v4(prefix))),
-            Net::V6 { addr, prefix } => IpAddr::V6(Ipv6Addr::from(addr & mask_v6(prefix))),
+            Net::V6 { addr, prefix } => {
+                IpAddr::V6(Ipv6Addr::from(u128::from(addr) & mask_v6(prefix)))
+            }
         }
     }
 
     fn last(&self) -> IpAddr {
         match *self {
             Net::V4 { addr, prefix } => IpAddr::V4(Ipv4Addr::from(addr | !mask_v4(prefix))),
-            Net::V6 { addr, prefix } => IpAddr::V6(Ipv6Addr::from(addr | !mask_v6(prefix))),
+            Net::V6 { addr, prefix } => {
+                IpAddr::V6(Ipv6Addr::from(u128::from(addr) | !mask_v6(prefix)))
+            }
         }
     }
 }
@@ -123,7 +126,7 @@ impl Net {
 /// A `Cidr` constraint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cidr {
-    text: String,
+    text: Box<str>,
     net: Net,
 }
 
@@ -132,7 +135,7 @@ impl Cidr {
     pub fn new(cidr: &str) -> Result<Self, ConstraintBuildError> {
         parse_net(cidr)
             .map(|net| Cidr {
-                text: cidr.to_owned(),
+                text: cidr.into(),
                 net,
             })
             .ok_or_else(|| ConstraintBuildError::InvalidCidr {
@@ -166,8 +169,8 @@ impl Cidr {
             Ok(())
         } else {
             Err(Widening::NotSubnet {
-                parent: self.text.clone(),
-                child: child.text.clone(),
+                parent: self.text.to_string(),
+                child: child.text.to_string(),
             })
         }
     }

@@ -78,6 +78,11 @@ impl ConstraintSet {
         self.constraints.is_empty()
     }
 
+    /// An estimate of the resident bytes the set holds on the heap.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.constraints.heap_bytes(Constraint::heap_bytes)
+    }
+
     /// Whether undeclared arguments are admitted.
     pub fn allow_unknown(&self) -> bool {
         self.allow_unknown

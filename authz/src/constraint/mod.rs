@@ -23,6 +23,7 @@ mod composite;
 mod constraint_set;
 mod error;
 mod extension;
+mod heap_size;
 mod pattern;
 mod range;
 mod regex;
@@ -111,8 +112,10 @@ pub enum Constraint {
     Wildcard,
     /// Glob over strings.
     Pattern(Pattern),
-    /// Unanchored regular expression over strings.
-    Regex(RegexConstraint),
+    /// Unanchored regular expression over strings (boxed, as `Cel`, `UrlPattern`
+    /// and `UrlSafe`: a constraint is as large as its largest variant, and every
+    /// cached chain holds its leaf's constraints).
+    Regex(Box<RegexConstraint>),
     /// Equal to one value.
     Exact(ArgValue),
     /// One of the listed values.
@@ -123,8 +126,8 @@ pub enum Constraint {
     Range(Range),
     /// IP address inside a network.
     Cidr(Cidr),
-    /// Structured URL pattern.
-    UrlPattern(UrlPattern),
+    /// Structured URL pattern (boxed: see `Regex`).
+    UrlPattern(Box<UrlPattern>),
     /// A list holding every listed value.
     Contains(Vec<ArgValue>),
     /// A list of allowed values only.
@@ -135,12 +138,13 @@ pub enum Constraint {
     Any(Vec<Constraint>),
     /// The inner constraint does not hold (its errors still deny).
     Not(Box<Constraint>),
-    /// CEL expression (decoded, not evaluated: denies as unsupported).
-    Cel(Cel),
+    /// CEL expression (decoded, not evaluated: denies as unsupported; boxed: see
+    /// `Regex`).
+    Cel(Box<Cel>),
     /// Path contained under a root.
     Subpath(Subpath),
-    /// SSRF-screened URL.
-    UrlSafe(UrlSafe),
+    /// SSRF-screened URL (boxed: see `Regex`).
+    UrlSafe(Box<UrlSafe>),
     /// A shell command line running one allow-listed program.
     Shlex(Shlex),
     /// A wire type id this version does not know; kept verbatim, denies.
@@ -177,7 +181,7 @@ impl Constraint {
 
     /// `Regex`; rejects expressions that do not compile.
     pub fn regex(expression: &str) -> Result<Self, ConstraintBuildError> {
-        RegexConstraint::new(expression).map(Constraint::Regex)
+        RegexConstraint::new(expression).map(|r| Constraint::Regex(Box::new(r)))
     }
 
     /// `Exact`.
@@ -208,7 +212,7 @@ impl Constraint {
 
     /// `UrlPattern` (strict: bare wildcard hosts rejected).
     pub fn url_pattern(pattern: &str) -> Result<Self, ConstraintBuildError> {
-        UrlPattern::new(pattern).map(Constraint::UrlPattern)
+        UrlPattern::new(pattern).map(|u| Constraint::UrlPattern(Box::new(u)))
     }
 
     /// `Contains`.
@@ -245,15 +249,15 @@ impl Constraint {
     /// `UrlSafe`; rejects malformed domain patterns.
     pub fn url_safe(config: UrlSafe) -> Result<Self, ConstraintBuildError> {
         config.validate()?;
-        Ok(Constraint::UrlSafe(config))
+        Ok(Constraint::UrlSafe(Box::new(config)))
     }
 
     /// `Cel` (will deny as unsupported when evaluated).
     pub fn cel(expression: &str) -> Self {
-        Constraint::Cel(Cel {
+        Constraint::Cel(Box::new(Cel {
             expression: expression.to_owned(),
             parent_expression: None,
-        })
+        }))
     }
 
     /// `Shlex` allowing exactly the listed command words.
@@ -493,5 +497,12 @@ mod tests {
         assert_eq!(c.check(&"ls -la".into()), Ok(()));
         assert_eq!(c.check(&"ls; rm".into()), Err(Mismatch::NotSatisfied));
         assert_eq!(c.check(&ArgValue::Integer(1)), Err(Mismatch::NotSatisfied));
+    }
+
+    #[test]
+    fn a_constraint_stays_small() {
+        // Every cached chain holds its leaf's constraints: a large variant inline
+        // would make every one of them that large (see `UrlPattern`).
+        assert!(std::mem::size_of::<Constraint>() <= 48);
     }
 }

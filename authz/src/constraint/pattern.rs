@@ -29,6 +29,7 @@
 use super::error::{ConstraintBuildError, Mismatch};
 use super::value::ArgValue;
 use super::widening::Widening;
+use crate::heap;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Class {
@@ -103,6 +104,69 @@ fn in_classes(classes: &[Class], c: char) -> bool {
         Class::Single(s) => s == c,
         Class::Range(lo, hi) => c >= lo && c <= hi,
     })
+}
+
+/// One symbol of a glob of ASCII literals, `?` and `*` only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wild {
+    Literal(u8),
+    One,
+    Any,
+}
+
+/// Whether the ASCII `input` matches the wildcard glob whose `t`-th symbol is
+/// `symbol(t)` (`None` past its end), exactly as the reference's search decides.
+/// Without `**` and classes that search is plain wildcard matching, for which the
+/// greedy two-pointer scan is exact: on a mismatch only the latest `*` needs to
+/// absorb one more character, since earlier ones could only hand the same suffix
+/// problem on.
+fn wildcard_scan(symbol: impl Fn(usize) -> Option<Wild>, input: &[u8]) -> bool {
+    let (mut t, mut i) = (0, 0);
+    // The latest `*`: the symbol after it, and where its match now ends.
+    let mut star: Option<(usize, usize)> = None;
+    while i < input.len() {
+        match (symbol(t), input.get(i)) {
+            (Some(Wild::Any), _) => {
+                star = Some((t + 1, i));
+                t += 1;
+            }
+            (Some(Wild::One), _) => {
+                t += 1;
+                i += 1;
+            }
+            (Some(Wild::Literal(c)), Some(&b)) if c == b => {
+                t += 1;
+                i += 1;
+            }
+            _ => match star {
+                Some((after, end)) => {
+                    star = Some((after, end + 1));
+                    t = after;
+                    i = end + 1;
+                }
+                None => return false,
+            },
+        }
+    }
+    (t..).map_while(&symbol).all(|w| w == Wild::Any)
+}
+
+/// Whether `source` is a glob of ASCII literals, `?` and single `*`s (no `**`, no
+/// bracket), which [`Glob::compile`] compiles one token per byte: never an error.
+fn is_wildcard_glob(source: &str) -> bool {
+    source.is_ascii() && !source.contains('[') && !source.contains("**")
+}
+
+/// The symbols of a source for which [`is_wildcard_glob`] holds.
+fn wildcard_symbols(source: &str) -> impl Fn(usize) -> Option<Wild> + '_ {
+    let bytes = source.as_bytes();
+    move |t| {
+        bytes.get(t).map(|&b| match b {
+            b'*' => Wild::Any,
+            b'?' => Wild::One,
+            literal => Wild::Literal(literal),
+        })
+    }
 }
 
 impl Glob {
@@ -201,50 +265,22 @@ impl Glob {
     }
 
     /// The common case, an ASCII input against literal ASCII characters, `?` and
-    /// `*` only (`/data/*`, `staging-*`), decided without allocating; `None` for
-    /// any other glob or input. Without `**` and classes the reference's search
-    /// is plain wildcard matching, for which the greedy two-pointer scan is
-    /// exact: on a mismatch only the latest `*` needs to absorb one more
-    /// character, since earlier ones could only hand the same suffix problem on.
+    /// `*` only (`/data/*`, `staging-*`), decided without allocating by
+    /// [`wildcard_scan`]; `None` for any other glob or input.
     fn matches_ascii_wildcards(&self, input: &str) -> Option<bool> {
-        let simple = |token: &Token| match token {
-            Token::Char(c) => c.is_ascii(),
-            Token::AnyChar | Token::AnySequence => true,
-            _ => false,
+        let wild = |token: &Token| match token {
+            Token::Char(c) if c.is_ascii() => Some(Wild::Literal(*c as u8)),
+            Token::AnyChar => Some(Wild::One),
+            Token::AnySequence => Some(Wild::Any),
+            _ => None,
         };
-        if !input.is_ascii() || !self.tokens.iter().all(simple) {
+        if !input.is_ascii() || !self.tokens.iter().all(|t| wild(t).is_some()) {
             return None;
         }
-        let input = input.as_bytes();
-        let (mut t, mut i) = (0, 0);
-        // The latest `*`: the token after it, and where its match now ends.
-        let mut star: Option<(usize, usize)> = None;
-        while i < input.len() {
-            match (self.tokens.get(t), input.get(i)) {
-                (Some(Token::AnySequence), _) => {
-                    star = Some((t + 1, i));
-                    t += 1;
-                }
-                (Some(Token::AnyChar), _) => {
-                    t += 1;
-                    i += 1;
-                }
-                (Some(Token::Char(c)), Some(&b)) if *c as u32 == u32::from(b) => {
-                    t += 1;
-                    i += 1;
-                }
-                _ => match star {
-                    Some((after, end)) => {
-                        star = Some((after, end + 1));
-                        t = after;
-                        i = end + 1;
-                    }
-                    None => return Some(false),
-                },
-            }
-        }
-        let rest = self.tokens.get(t..).unwrap_or(&[]);
-        Some(rest.iter().all(|token| *token == Token::AnySequence))
+        Some(wildcard_scan(
+            |t| self.tokens.get(t).and_then(wild),
+            input.as_bytes(),
+        ))
     }
 
     /// The general case: the reference's three-valued search, computed bottom-up
@@ -315,8 +351,22 @@ impl Glob {
 /// compile error, reported on evaluation).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pattern {
-    source: String,
-    compiled: Result<Glob, &'static str>,
+    source: Box<str>,
+    compiled: Compiled,
+}
+
+/// What a pattern compiled to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Compiled {
+    /// ASCII literals, `?` and single `*`s (`/data/reports/*`), the common case:
+    /// matched by scanning the source itself. A token array would take twelve
+    /// bytes a character in every cached chain for nothing an ASCII input needs.
+    Wildcards,
+    /// Anything else: the tokens (boxed: most patterns have none, and a constraint
+    /// is as large as its largest variant).
+    Glob(Box<Glob>),
+    /// Not a glob: the error every evaluation reports.
+    Invalid(&'static str),
 }
 
 /// Shape of a pattern for attenuation: the reference only reasons about
@@ -333,19 +383,29 @@ impl Pattern {
     pub fn new(pattern: &str) -> Result<Self, ConstraintBuildError> {
         let p = Self::from_wire(pattern.to_owned());
         match &p.compiled {
-            Ok(_) => Ok(p),
-            Err(reason) => Err(ConstraintBuildError::InvalidPattern {
+            Compiled::Invalid(reason) => Err(ConstraintBuildError::InvalidPattern {
                 pattern: pattern.to_owned(),
                 reason,
             }),
+            Compiled::Wildcards | Compiled::Glob(_) => Ok(p),
         }
     }
 
     /// Build from a decoded payload: never fails (see the module's
     /// compatibility note).
     pub(crate) fn from_wire(source: String) -> Self {
-        let compiled = Glob::compile(&source);
-        Pattern { source, compiled }
+        let compiled = if is_wildcard_glob(&source) {
+            Compiled::Wildcards
+        } else {
+            match Glob::compile(&source) {
+                Ok(glob) => Compiled::Glob(Box::new(glob)),
+                Err(reason) => Compiled::Invalid(reason),
+            }
+        };
+        Pattern {
+            source: source.into_boxed_str(),
+            compiled,
+        }
     }
 
     /// The pattern text.
@@ -354,23 +414,46 @@ impl Pattern {
     }
 
     pub(crate) fn eval(&self, value: &ArgValue) -> Result<bool, Mismatch> {
-        let glob = self.glob()?;
-        Ok(match value {
-            ArgValue::String(s) => glob.matches(s),
-            _ => false,
-        })
+        if let Compiled::Invalid(reason) = self.compiled {
+            return Err(Mismatch::InvalidConstraint {
+                reason: format!("invalid glob `{}`: {reason}", self.source),
+            });
+        }
+        let ArgValue::String(input) = value else {
+            return Ok(false);
+        };
+        Ok(self.matches(input))
     }
 
-    pub(crate) fn glob(&self) -> Result<&Glob, Mismatch> {
-        self.compiled
-            .as_ref()
-            .map_err(|reason| Mismatch::InvalidConstraint {
-                reason: format!("invalid glob `{}`: {reason}", self.source),
-            })
+    /// Whether `input` matches this pattern (false if it is not a valid glob).
+    fn matches(&self, input: &str) -> bool {
+        match &self.compiled {
+            Compiled::Glob(glob) => glob.matches(input),
+            Compiled::Wildcards if input.is_ascii() => {
+                wildcard_scan(wildcard_symbols(&self.source), input.as_bytes())
+            }
+            // A non-ASCII input (rare) takes the general search over the tokens,
+            // compiled for the occasion: the table it builds allocates anyway.
+            Compiled::Wildcards => Glob::compile(&self.source).is_ok_and(|g| g.matches(input)),
+            Compiled::Invalid(_) => false,
+        }
+    }
+
+    /// An estimate of the resident bytes this pattern holds on the heap.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let tokens = match &self.compiled {
+            Compiled::Glob(glob) => {
+                heap::allocation(size_of::<Glob>())
+                    + heap::allocation(size_of_val(&*glob.tokens))
+                    + heap::allocation(size_of_val(&*glob.classes))
+            }
+            Compiled::Wildcards | Compiled::Invalid(_) => 0,
+        };
+        heap::string(&self.source) + tokens
     }
 
     fn shape(&self) -> Shape<'_> {
-        let s = self.source.as_str();
+        let s = &*self.source;
         match s.matches('*').count() {
             0 => Shape::Literal,
             1 => {
@@ -409,8 +492,8 @@ impl Pattern {
             Ok(())
         } else {
             Err(Widening::PatternNotNarrower {
-                parent: self.source.clone(),
-                child: child.source.clone(),
+                parent: self.source.to_string(),
+                child: child.source.to_string(),
             })
         }
     }
@@ -478,6 +561,25 @@ mod tests {
                 if let Some(fast) = glob.matches_ascii_wildcards(&input) {
                     proptest::prop_assert_eq!(fast, glob.matches_by_table(&input));
                 }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        // A pattern that keeps no tokens decides exactly as its compiled tokens,
+        // on ASCII inputs (the scan of its source) and on any other (the table).
+        #[test]
+        fn a_pattern_without_tokens_agrees_with_its_glob(
+            pattern in "[ab/*?\\[\\]é]{0,8}",
+            input in "[ab/é]{0,10}",
+        ) {
+            let p = Pattern::from_wire(pattern.clone());
+            let kept = matches!(p.compiled, Compiled::Glob(_) | Compiled::Invalid(_));
+            proptest::prop_assert_eq!(kept, !is_wildcard_glob(&pattern));
+            let value = ArgValue::String(input.clone());
+            match Glob::compile(&pattern) {
+                Ok(glob) => proptest::prop_assert_eq!(p.eval(&value).ok(), Some(glob.matches(&input))),
+                Err(_) => proptest::prop_assert!(p.eval(&value).is_err()),
             }
         }
     }

@@ -32,6 +32,7 @@ use super::error::{ConstraintBuildError, Mismatch};
 use super::pattern::Glob;
 use super::value::ArgValue;
 use super::widening::Widening;
+use crate::heap;
 
 const HOST_PLACEHOLDER: &str = "__tenuo_host_wildcard__";
 const PATH_PLACEHOLDER: &str = "__tenuo_path_wildcard__";
@@ -47,6 +48,16 @@ pub struct UrlPattern {
 }
 
 impl UrlPattern {
+    /// The resident bytes this pattern holds on the heap.
+    pub(super) fn heap_bytes(&self) -> usize {
+        let optional =
+            |s: &Option<String>| s.as_ref().map_or(0, |s| heap::allocation(s.capacity()));
+        heap::allocation(self.pattern.capacity())
+            + super::heap_size::strings_bytes(&self.schemes)
+            + optional(&self.host)
+            + optional(&self.path)
+    }
+
     /// Parse strictly (bare wildcard hosts rejected), like the reference's
     /// public constructor.
     pub fn new(pattern: &str) -> Result<Self, ConstraintBuildError> {

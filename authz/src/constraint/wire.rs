@@ -124,9 +124,9 @@ fn decode_elem(elem: Elem<'_>, level: usize) -> Result<Constraint, E> {
             Constraint::Range(Range::from_parts(min, max, min_inc, max_inc))
         }
         id::ONE_OF => Constraint::OneOf(values(one_field(payload, "OneOf", "values")?, "OneOf")?),
-        id::REGEX => Constraint::Regex(RegexConstraint::from_wire(
+        id::REGEX => Constraint::Regex(Box::new(RegexConstraint::from_wire(
             codec::text(Elem::Item(one_field(payload, "Regex", "pattern")?), "Regex")?.to_owned(),
-        )),
+        ))),
         id::NOT_ONE_OF => Constraint::NotOneOf(values(
             one_field(payload, "NotOneOf", "excluded")?,
             "NotOneOf",
@@ -139,12 +139,12 @@ fn decode_elem(elem: Elem<'_>, level: usize) -> Result<Constraint, E> {
         }
         id::URL_PATTERN => {
             let text = codec::text(payload, "UrlPattern")?;
-            Constraint::UrlPattern(UrlPattern::from_wire(text).map_err(|reason| {
+            Constraint::UrlPattern(Box::new(UrlPattern::from_wire(text).map_err(|reason| {
                 E::InvalidUrlPattern {
                     pattern: text.to_owned(),
                     reason,
                 }
-            })?)
+            })?))
         }
         id::CONTAINS => Constraint::Contains(values(
             one_field(payload, "Contains", "required")?,
@@ -180,10 +180,10 @@ fn decode_elem(elem: Elem<'_>, level: usize) -> Result<Constraint, E> {
                 None => None,
                 Some(p) => codec::option(p, |x| codec::text(Elem::Item(x), "Cel"))?,
             };
-            Constraint::Cel(Cel {
+            Constraint::Cel(Box::new(Cel {
                 expression: expression.to_owned(),
                 parent_expression: parent_expression.map(str::to_owned),
-            })
+            }))
         }
         id::WILDCARD => {
             codec::unit(payload, "Wildcard")?;
@@ -205,7 +205,7 @@ fn decode_elem(elem: Elem<'_>, level: usize) -> Result<Constraint, E> {
                 allow_equal: flag(ae, "Subpath", true)?,
             })
         }
-        id::URL_SAFE => Constraint::UrlSafe(decode_url_safe(payload)?),
+        id::URL_SAFE => Constraint::UrlSafe(Box::new(decode_url_safe(payload)?)),
         id::SHLEX => Constraint::Shlex(Shlex {
             allow: codec::text_list(one_field(payload, "Shlex", "allow")?, "Shlex")?,
         }),

@@ -264,8 +264,7 @@ impl RequestAuthorizer {
         let pop_verdict = verdicts.split_off(links.min(verdicts.len())).pop();
         match verdicts.iter().position(Result::is_err) {
             None => {
-                self.authorizer.remember(token, &optimistic);
-                match pending {
+                let decided = match pending {
                     Err((tool, denial)) => (tool, Err(denial)),
                     Ok(pending) => {
                         let verdict = pop_form.and(match pop_verdict {
@@ -275,13 +274,17 @@ impl RequestAuthorizer {
                         let outcome = verdict.and_then(|()| pending.finish(&self.authorizer));
                         (Some(pending.tool), outcome)
                     }
-                }
+                };
+                // The decision is made and holds no other handle on the chain, so
+                // it is handed to the cache without a copy.
+                self.authorizer
+                    .remember(token, Arc::unwrap_or_clone(optimistic));
+                decided
             }
             Some(index) => {
                 drop(pending);
-                let chain =
-                    Arc::new(Arc::unwrap_or_clone(optimistic).with_invalid_signature(index));
-                self.authorizer.remember(token, &chain);
+                let chain = Arc::unwrap_or_clone(optimistic).with_invalid_signature(index);
+                let chain = self.authorizer.remember(token, chain);
                 match self.pending_pop(parts, Ok(chain), tool, args) {
                     Err((tool, denial)) => (tool, Err(denial)),
                     // Not reached: the chain's failure is replayed before the PoP.
@@ -594,7 +597,7 @@ fn pop_item(pending: &PendingPop) -> Result<VerifyItem, Denial> {
     let challenge = PopChallenge::new(&leaf.id, &pending.tool, &pending.args);
     let messages = windows.iter().map(|w| challenge.message(*w)).collect();
     Ok(VerifyItem::with_candidates(
-        leaf.holder,
+        *leaf.holder,
         signature,
         messages,
     ))

@@ -3,8 +3,9 @@
 //! armor (`TENUO WARRANT` for one warrant, `TENUO WARRANT CHAIN` for a stack).
 //!
 //! Text is only a carrier: every form decodes to the CBOR bytes of a warrant or a
-//! stack, and those bytes, not the text, are what a cache keys and a verifier
-//! judges, so one chain sent in two alphabets is one chain.
+//! stack, and those bytes, not the text, are what a verifier judges, so one chain
+//! sent in two alphabets is one chain. (The verified-chain cache keys the text, so
+//! that a hit decodes nothing; see [`crate::cache`].)
 //!
 //! The two base64 alphabets are accepted exactly as the reference authorizer
 //! accepts them: unpadded base64url, else canonically padded standard base64.
