@@ -210,6 +210,18 @@ fn allowed_path() -> Arc<str> {
     read("/data/reports/q3.csv")
 }
 
+/// A call the chain's grant allows, with its PoP for the current window.
+fn allowed_call(path: &Arc<str>, signer: &PopSigner) -> Call {
+    Call {
+        label: 0,
+        method: Method::GET,
+        path_and_query: Arc::clone(path),
+        warrant: Some(Arc::clone(signer.token())),
+        pop: Some(signer.pop()),
+        expect: Expect::Allow,
+    }
+}
+
 /// Allowed calls over a pool of chains.
 struct Cached {
     pool: Vec<PopSigner>,
@@ -230,14 +242,7 @@ impl Cached {
     }
 
     fn call_of(&self, signer: &PopSigner) -> Call {
-        Call {
-            label: 0,
-            method: Method::GET,
-            path_and_query: Arc::clone(&self.path),
-            warrant: Some(Arc::clone(signer.token())),
-            pop: Some(signer.pop()),
-            expect: Expect::Allow,
-        }
+        allowed_call(&self.path, signer)
     }
 }
 
@@ -350,15 +355,7 @@ impl Workload for PerTask {
                 *current = (task, signer);
             }
         }
-        let signer = &current.1;
-        Call {
-            label: 0,
-            method: Method::GET,
-            path_and_query: Arc::clone(&self.path),
-            warrant: Some(Arc::clone(signer.token())),
-            pop: Some(signer.pop()),
-            expect: Expect::Allow,
-        }
+        allowed_call(&self.path, &current.1)
     }
 }
 
