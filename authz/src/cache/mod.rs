@@ -45,8 +45,11 @@
 //! that does not fit is the chain's own, and weighed with it). quick_cache's
 //! CLOCK-PRO policy admits a new entry cold: unless it is used again it is the
 //! first to go, so a flood of one-off tokens cycles through the cold entries and
-//! leaves the chains in regular use in place. Concurrent misses on one token are
-//! verified once; the others wait for that result.
+//! leaves the chains in regular use in place. Concurrent misses on one token in
+//! [`ChainCache::get_or_prepare`] are verified once; the others wait for that
+//! result. (The server's batched path verifies a miss's signatures in the shared
+//! batch and hands the chain back with `insert`: concurrent misses on one new
+//! token are each verified there.)
 //!
 //! Entries are not expired by time. An expired chain is denied by the time check
 //! every decision makes, served from the cache as cheaply as any other, and
@@ -66,7 +69,7 @@ use self::holders::SharedHolders;
 use self::text_key::{DigestHashing, TextDigest, TextKey};
 use crate::chain::{ChainSignature, PreparedChain};
 use crate::crypto::SignatureCriterion;
-use crate::wire::{decode_bytes, decode_token_bytes, DecodeError};
+use crate::wire::{decode_token, DecodeError};
 
 /// The resident bytes of one cache slot over the chain it holds: the slot itself
 /// (key, chain pointer, list links: 48 bytes), its share of the ghost slots that
@@ -197,7 +200,7 @@ impl ChainCache {
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
         self.entries.get_or_insert_with(&digest, || {
-            let (_, warrants) = decode_bytes(&decode_token_bytes(token)?)?;
+            let (_, warrants) = decode_token(token)?;
             PreparedChain::with_shared_holder(warrants, self.criterion, |key| {
                 self.holders.share(key)
             })
@@ -239,7 +242,7 @@ impl ChainCache {
 pub(crate) fn prepare_awaiting_signatures(
     token: &str,
 ) -> Result<(PreparedChain, Vec<ChainSignature>), DecodeError> {
-    let (_, warrants) = decode_bytes(&decode_token_bytes(token)?)?;
+    let (_, warrants) = decode_token(token)?;
     PreparedChain::awaiting_signatures(warrants).ok_or(DecodeError::EmptyStack)
 }
 
@@ -253,7 +256,7 @@ pub fn prepare_with(
     token: &str,
     criterion: SignatureCriterion,
 ) -> Result<Arc<PreparedChain>, DecodeError> {
-    let (_, warrants) = decode_bytes(&decode_token_bytes(token)?)?;
+    let (_, warrants) = decode_token(token)?;
     PreparedChain::with_criterion(warrants, criterion)
         .map(Arc::new)
         .ok_or(DecodeError::EmptyStack)
