@@ -249,7 +249,11 @@ fn measure_at(
     cmd!(sh, "git worktree add --detach --quiet {tree} {rev}")
         .run()
         .with_context(|| format!("checking out {rev} (a shallow clone may not have it)"))?;
-    let _target = sh.push_env("CARGO_TARGET_DIR", target);
+    // A target directory of its own: Cargo fingerprints workspace sources by their
+    // path inside the workspace, so building REV into this checkout's target
+    // directory would leave REV's artifacts there looking up to date, and the next
+    // release build here (the loadtest, say) would link REV's library.
+    let _target = sh.push_env("CARGO_TARGET_DIR", target.join("perf-base-build"));
     let counts = bench::measure(sh, &tree, runner, None);
     let _ = cmd!(sh, "git worktree remove --force {tree}").quiet().run();
     counts.with_context(|| format!("measuring {rev}"))
